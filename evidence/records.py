@@ -1,0 +1,438 @@
+"""The curated record format: one trial per YAML or JSON file (`evidence-record/1`).
+
+This is the contract between every importer (source -> Record), the database
+(Record <-> tables) and every renderer (Record -> summary). Numbers keep the text
+the source printed (`reported`) next to the parsed value; a number the curator or
+a tool derived carries a Provenance with `derivation` saying how.
+
+Cross-references inside a record use short `key`s (arm "il2", endpoint "sri4").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FORMAT = "evidence-record/1"
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64,
+                           description="Short reference key, unique within its list")]
+Count = Annotated[int, Field(ge=0)]
+PartialDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                                   description="ISO date, possibly partial: 2019, 2019-09, 2019-09-19")]
+
+
+class Model(BaseModel):
+    # Unknown fields are rejected, never dropped: a typo must not lose data.
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_default=True)
+
+
+class Text(Model):
+    """The same text in English and Chinese; either may be missing."""
+
+    en: str | None = None
+    zh: str | None = None
+
+    def get(self, lang: str) -> str | None:
+        return self.zh if lang == "zh" else self.en
+
+
+# --- enumerations -----------------------------------------------------------------
+
+class CurationStatus(StrEnum):
+    draft = "draft"
+    reviewed = "reviewed"
+    verified = "verified"
+
+
+class StudyType(StrEnum):
+    interventional = "interventional"
+    observational = "observational"
+    expanded_access = "expanded_access"
+
+
+class Allocation(StrEnum):
+    randomised = "randomised"
+    non_randomised = "non_randomised"
+    not_applicable = "not_applicable"
+
+
+class Masking(StrEnum):
+    none = "none"  # open label
+    single = "single"
+    double = "double"
+    triple = "triple"
+    quadruple = "quadruple"
+
+
+class Control(StrEnum):
+    placebo = "placebo"
+    active = "active"
+    no_treatment = "no_treatment"
+    dose_comparison = "dose_comparison"
+    historical = "historical"
+    usual_care = "usual_care"
+    none = "none"
+
+
+class Phase(StrEnum):
+    early_phase1 = "early_phase1"
+    phase1 = "phase1"
+    phase2 = "phase2"
+    phase3 = "phase3"
+    phase4 = "phase4"
+    not_applicable = "not_applicable"
+
+
+class ArmRole(StrEnum):
+    experimental = "experimental"
+    placebo_comparator = "placebo_comparator"
+    active_comparator = "active_comparator"
+    sham_comparator = "sham_comparator"
+    no_intervention = "no_intervention"
+    other = "other"
+
+
+class PopulationKind(StrEnum):
+    itt = "itt"
+    mitt = "mitt"
+    per_protocol = "per_protocol"
+    safety = "safety"
+    baseline = "baseline"
+    subgroup = "subgroup"
+    other = "other"
+
+
+class EndpointRole(StrEnum):
+    primary = "primary"
+    secondary = "secondary"
+    safety = "safety"
+    exploratory = "exploratory"
+    other = "other"
+
+
+class MeasureKind(StrEnum):
+    proportion = "proportion"
+    continuous = "continuous"
+    count = "count"
+    time_to_event = "time_to_event"
+    other = "other"
+
+
+class ParamType(StrEnum):
+    """What `value` of an arm-level result is (ClinicalTrials.gov paramType, widened)."""
+
+    proportion = "proportion"  # value is a percentage or fraction of n; events/n may be known
+    count = "count"  # count of participants or units (events)
+    number = "number"
+    mean = "mean"
+    ls_mean = "ls_mean"
+    geometric_mean = "geometric_mean"
+    median = "median"
+    geometric_ls_mean = "geometric_ls_mean"
+    log_mean = "log_mean"
+
+
+class Dispersion(StrEnum):
+    sd = "sd"
+    se = "se"
+    ci = "ci"  # with `dispersion_level` (95 unless stated)
+    iqr = "iqr"
+    range = "range"
+    geometric_cv = "geometric_cv"
+    other = "other"
+
+
+class TimeUnit(StrEnum):
+    hour = "hour"
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+class SourceKind(StrEnum):
+    abstract = "abstract"
+    full_text = "full_text"
+    registry = "registry"
+    bibliographic = "bibliographic"  # PubMed and similar citation records
+    curator = "curator"
+
+
+# --- provenance -------------------------------------------------------------------
+
+class Source(Model):
+    """A document numbers came from; referred to by `key` from every Provenance."""
+
+    key: Key
+    kind: SourceKind
+    locator: str | None = Field(None, description="File, URL, PMID or DOI of the source")
+    language: str | None = None
+    curator: str | None = None
+    retrieved: dt.date | None = None
+    note: str | None = None
+
+
+class Provenance(Model):
+    """Where one entity (or one field of it) came from."""
+
+    source: Key
+    locator: str | None = Field(None, description="Place inside the source: section, table, path")
+    span: tuple[int, int] | None = Field(None, description="Character offsets [start, end) in the source text")
+    quote: str | None = Field(None, description="The sentence or cell as printed")
+    derivation: str | None = Field(None, description="Set when the value was derived, saying how")
+
+
+class Traced(Model):
+    """Mixin: row-level provenance plus per-field overrides (`events`, `n`, ...)."""
+
+    provenance: Provenance | None = None
+    field_provenance: dict[str, Provenance] = Field(default_factory=dict)
+
+
+# --- trial ------------------------------------------------------------------------
+
+class Design(Model):
+    study_type: StudyType | None = None
+    allocation: Allocation | None = None
+    masking: Masking | None = None
+    masked_roles: list[str] = Field(default_factory=list)
+    control: Control | None = None
+    phases: list[Phase] = Field(default_factory=list)
+    model: str | None = Field(None, description="parallel, crossover, factorial, single_group ...")
+    purpose: str | None = None
+
+
+class Enrollment(Model):
+    planned: Count | None = None
+    actual: Count | None = None
+
+
+class Institution(Model):
+    name: Text
+    city: str | None = None
+    country: str | None = None
+
+
+class Trial(Traced):
+    title: Text
+    official_title: str | None = None
+    acronym: str | None = None
+    conditions: list[Text] = Field(default_factory=list)
+    design: Design = Field(default_factory=Design)
+    enrollment: Enrollment = Field(default_factory=Enrollment)
+    start_date: PartialDate | None = None
+    primary_completion_date: PartialDate | None = None
+    completion_date: PartialDate | None = None
+    sponsor: str | None = None
+    institutions: list[Institution] = Field(default_factory=list)
+    countries: list[str] = Field(default_factory=list)
+    status: str | None = Field(None, description="Recruitment status: completed, recruiting ...")
+    curation_status: CurationStatus = CurationStatus.draft
+    brief_summary: str | None = None
+
+
+class Registration(Model):
+    registry: str | None = Field(None, description="Registry code; inferred from the identifier when omitted")
+    identifier: str
+
+
+class AbstractSection(Model):
+    label: Text
+    text: Text
+
+
+class Publication(Model):
+    pmid: Annotated[str, Field(pattern=r"^\d{1,9}$")] | None = None
+    pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    journal: str | None = None
+    journal_abbrev: str | None = None
+    year: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    epub_date: dt.date | None = None
+    title: Text = Field(default_factory=Text)
+    abstract: Text = Field(default_factory=Text)
+    abstract_sections: list[AbstractSection] = Field(default_factory=list)
+    publication_types: list[str] = Field(default_factory=list)
+
+    @field_validator("doi")
+    @classmethod
+    def _doi_lower(cls, value: str | None) -> str | None:
+        # DOIs are case-insensitive (ISO 26324); store lower case so lookups match.
+        return value.lower() if value else value
+
+
+class Population(Model):
+    key: Key
+    label: Text
+    kind: PopulationKind = PopulationKind.other
+    description: str | None = None
+
+
+class ArmCount(Traced):
+    """Participants of an arm in one analysis population, where it differs from n_analysed."""
+
+    population: Key
+    n: Count
+
+
+class Arm(Traced):
+    key: Key
+    label: Text
+    role: ArmRole = ArmRole.other
+    n_randomised: Count | None = None
+    n_analysed: Count | None = None
+    description: str | None = None
+    counts: list[ArmCount] = Field(default_factory=list)
+
+
+class Duration(Model):
+    value: Annotated[float, Field(gt=0)]
+    unit: TimeUnit
+    reported: str | None = Field(None, description="As printed, e.g. '12 weeks'")
+
+
+class Regimen(Traced):
+    """A typed dosing regimen; the free-text `description` is kept as printed."""
+
+    arm: Key | None = None
+    dose: Text | None = Field(None, description="Dose as printed: '1 million IU', '100 万 IU'")
+    dose_amount: Annotated[float, Field(ge=0)] | None = None
+    dose_unit: str | None = None
+    route: str | None = Field(None, description="subcutaneous, intravenous, oral, ...")
+    frequency: str | None = Field(None, description="Code: qd, bid, tid, qid, qod, qw, q2w, q4w, once, prn")
+    frequency_text: Text | None = None
+    cycle_on: Duration | None = None
+    cycle_off: Duration | None = None
+    cycles: Count | None = None
+    treatment_duration: Duration | None = None
+    follow_up: Duration | None = None
+    background: Text | None = Field(None, description="Background therapy: 'standard treatment'")
+    description: Text | None = None
+
+
+class Intervention(Traced):
+    key: Key
+    name: Text
+    kind: str | None = Field(None, description="drug, biological, device, procedure, behavioral, ...")
+    description: str | None = None
+    other_names: list[str] = Field(default_factory=list)
+    arms: list[Key] = Field(default_factory=list)
+    regimens: list[Regimen] = Field(default_factory=list)
+
+
+class Timepoint(Model):
+    key: Key
+    label: Text
+    value: Annotated[float, Field(ge=0)] | None = None
+    unit: TimeUnit | None = None
+
+
+class Endpoint(Traced):
+    key: Key
+    name: Text
+    role: EndpointRole = EndpointRole.other
+    measure: MeasureKind = MeasureKind.other
+    description: str | None = None
+    time_frame: str | None = Field(None, description="Time frame as printed")
+    unit: str | None = None
+    population: Key | None = Field(None, description="Default population or subgroup of its results")
+    timepoints: list[Timepoint] = Field(default_factory=list)
+    primary_timepoint: Key | None = Field(None, description="The timepoint the endpoint was defined at")
+    met: bool | None = Field(None, description="Whether the source states the endpoint was met")
+
+
+class ArmResult(Traced):
+    """One arm's value for endpoint x timepoint x population (x category)."""
+
+    endpoint: Key
+    arm: Key
+    timepoint: Key | None = None
+    population: Key | None = None
+    category: str | None = Field(None, description="Class/category title in the source table")
+    param: ParamType
+    reported: str | None = Field(None, description="The value exactly as printed: '55.17%'")
+    value: float | None = None
+    unit: str | None = None
+    events: Count | None = None
+    n: Count | None = None
+    dispersion: Dispersion | None = None
+    dispersion_reported: str | None = None
+    dispersion_value: float | None = None
+    dispersion_low: float | None = None
+    dispersion_high: float | None = None
+    dispersion_level: float | None = None
+
+
+class Comparison(Traced):
+    """A between-arm statistic as reported."""
+
+    endpoint: Key
+    timepoint: Key | None = None
+    population: Key | None = None
+    arms: list[Key] = Field(min_length=2)
+    p_reported: str | None = Field(None, description="p-value as printed: 'p=0.052', '<0.001'")
+    p_comparator: str | None = Field(None, pattern=r"^(=|<|<=|>|>=)$")
+    p_value: Annotated[float, Field(ge=0, le=1)] | None = None
+    method: str | None = None
+    effect_measure: str | None = None
+    effect_reported: str | None = None
+    effect_value: float | None = None
+    ci_level: Annotated[float, Field(gt=0, lt=100)] | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    description: str | None = None
+
+
+class AdverseEvent(Traced):
+    term: Text
+    arm: Key
+    serious: bool
+    organ_system: str | None = None
+    affected: Count | None = None
+    at_risk: Count | None = None
+    events: Count | None = None
+    vocabulary: str | None = None
+
+
+class Record(Model):
+    """One trial and everything extracted about it."""
+
+    format: str = Field(FORMAT, pattern=re.escape(FORMAT).replace("1", r"\d+"))
+    trial: Trial
+    registrations: list[Registration] = Field(default_factory=list)
+    publications: list[Publication] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    populations: list[Population] = Field(default_factory=list)
+    arms: list[Arm] = Field(default_factory=list)
+    interventions: list[Intervention] = Field(default_factory=list)
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    results: list[ArmResult] = Field(default_factory=list)
+    comparisons: list[Comparison] = Field(default_factory=list)
+    adverse_events: list[AdverseEvent] = Field(default_factory=list)
+
+    def label(self) -> str:
+        """A short name for messages: first registration ID, else PMID, else title."""
+        if self.registrations:
+            return self.registrations[0].identifier
+        for pub in self.publications:
+            if pub.pmid:
+                return f"PMID {pub.pmid}"
+            if pub.doi:
+                return pub.doi
+        return (self.trial.title.en or self.trial.title.zh or "untitled")[:60]
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of the record format."""
+    schema = Record.model_json_schema()
+    schema["$id"] = "https://evidence.invalid/schema/evidence-record-1.json"
+    schema["title"] = "evidence record (evidence-record/1)"
+    return schema
