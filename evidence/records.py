@@ -15,7 +15,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 FORMAT = "evidence-record/1"
 
@@ -39,6 +39,19 @@ class Text(Model):
 
     def get(self, lang: str) -> str | None:
         return self.zh if lang == "zh" else self.en
+
+
+def _empty_text_is_none(value: Any) -> Any:
+    # {} and {en: null, zh: null} say nothing; store them as absent so a record
+    # reads back from the database exactly as it was written.
+    if isinstance(value, dict) and not any(v is not None for v in value.values()):
+        return None
+    if isinstance(value, Text) and value.en is None and value.zh is None:
+        return None
+    return value
+
+
+OptText = Annotated[Text | None, BeforeValidator(_empty_text_is_none)]
 
 
 # --- enumerations -----------------------------------------------------------------
@@ -303,19 +316,19 @@ class Regimen(Traced):
     """A typed dosing regimen; the free-text `description` is kept as printed."""
 
     arm: Key | None = None
-    dose: Text | None = Field(None, description="Dose as printed: '1 million IU', '100 万 IU'")
+    dose: OptText = Field(None, description="Dose as printed: '1 million IU', '100 万 IU'")
     dose_amount: Annotated[float, Field(ge=0)] | None = None
     dose_unit: str | None = None
     route: str | None = Field(None, description="subcutaneous, intravenous, oral, ...")
     frequency: str | None = Field(None, description="Code: qd, bid, tid, qid, qod, qw, q2w, q4w, once, prn")
-    frequency_text: Text | None = None
+    frequency_text: OptText = None
     cycle_on: Duration | None = None
     cycle_off: Duration | None = None
     cycles: Count | None = None
     treatment_duration: Duration | None = None
     follow_up: Duration | None = None
-    background: Text | None = Field(None, description="Background therapy: 'standard treatment'")
-    description: Text | None = None
+    background: OptText = Field(None, description="Background therapy: 'standard treatment'")
+    description: OptText = None
 
 
 class Intervention(Traced):

@@ -1,0 +1,252 @@
+"""Write records into the tables: keyword-only functions over a SQLAlchemy Connection.
+
+A record is stored as one transaction by the caller. Rows go in with Core bulk
+inserts (`insert ... returning id`), never per-object ORM adds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from evidence import models as m
+from evidence.errors import RecordError
+from evidence.recordio import record_to_data
+from evidence.records import Record, Traced
+from evidence.registries import normalise
+from evidence.rowmap import (
+    arm_row,
+    comparison_row,
+    endpoint_row,
+    publication_row,
+    regimen_row,
+    result_row,
+    trial_row,
+)
+from evidence.validation import normalise_registrations
+
+Action = Literal["created", "updated", "unchanged"]
+
+
+def _t(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOutcome:
+    trial_id: int
+    action: Action
+
+
+def content_hash(record: Record) -> str:
+    """SHA-256 of the record's canonical JSON: equal records hash equal."""
+    canonical = orjson.dumps(record_to_data(record), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(conn.execute(stmt, rows).scalars())
+
+
+def find_trial_for_record(*, conn: Connection, record: Record) -> int | None:
+    """The existing trial this record describes: by any registration ID, else PMID/DOI."""
+    reg = _t(m.Registration)
+    identifiers = [r.identifier for r in record.registrations]
+    found: set[int] = set()
+    if identifiers:
+        found = set(conn.execute(select(reg.c.trial_id).where(reg.c.identifier.in_(identifiers)))
+                    .scalars())
+    if not found:
+        pub = _t(m.Publication)
+        for p in record.publications:
+            for column, value in ((pub.c.pmid, p.pmid), (pub.c.doi, p.doi)):
+                if value:
+                    found |= {t for t in conn.execute(select(pub.c.trial_id).where(column == value))
+                              .scalars() if t is not None}
+    if len(found) > 1:
+        raise RecordError(f"its identifiers belong to {len(found)} different trials "
+                          f"(ids {sorted(found)}); merge them first", record=record.label())
+    return found.pop() if found else None
+
+
+# Child tables that hang off trial directly; grandchildren go by ON DELETE CASCADE.
+_TRIAL_CHILDREN = (m.Provenance, m.Result, m.Comparison, m.AdverseEvent, m.Regimen,
+                   m.Intervention, m.Timepoint, m.Endpoint, m.ArmCount, m.Arm, m.Population,
+                   m.Source, m.Registration, m.Condition, m.Institution, m.Publication)
+
+
+def _delete_children(conn: Connection, trial_id: int) -> None:
+    for model in _TRIAL_CHILDREN:
+        table = _t(model)
+        if "trial_id" in table.c:
+            conn.execute(delete(table).where(table.c.trial_id == trial_id))
+
+
+def save_record(*, conn: Connection, record: Record, now: dt.datetime | None = None) -> SaveOutcome:
+    """Insert the record as a new trial, or replace the trial it keys onto; idempotent."""
+    record = normalise_registrations(record)
+    digest = content_hash(record)
+    now = now or dt.datetime.now(dt.UTC)
+    trial = _t(m.Trial)
+    trial_id = find_trial_for_record(conn=conn, record=record)
+    values = {**trial_row(record.trial), "content_hash": digest, "updated_at": now}
+    if trial_id is not None:
+        old_hash = conn.execute(select(trial.c.content_hash).where(trial.c.id == trial_id)).scalar()
+        if old_hash == digest:
+            return SaveOutcome(trial_id, "unchanged")
+        _delete_children(conn, trial_id)
+        conn.execute(update(trial).where(trial.c.id == trial_id)
+                     .values(**values, version=trial.c.version + 1))
+        action: Action = "updated"
+    else:
+        trial_id = _insert_many(conn, trial, [{**values, "created_at": now, "version": 1}])[0]
+        action = "created"
+    _write_children(conn, trial_id, record)
+    return SaveOutcome(trial_id, action)
+
+
+class _ProvenanceSink:
+    def __init__(self, trial_id: int, sources: dict[str, int]) -> None:
+        self.trial_id = trial_id
+        self.sources = sources
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, entity: str, entity_id: int, item: Traced) -> None:
+        pairs = [(None, item.provenance)] if item.provenance else []
+        pairs += list(item.field_provenance.items())
+        for fld, prov in pairs:
+            if prov is None:
+                continue
+            span = prov.span or (None, None)
+            self.rows.append({
+                "trial_id": self.trial_id, "entity": entity, "entity_id": entity_id,
+                "field": fld, "source_id": self.sources[prov.source], "locator": prov.locator,
+                "span_start": span[0], "span_end": span[1], "quote": prov.quote,
+                "derivation": prov.derivation,
+            })
+
+
+def _write_children(conn: Connection, trial_id: int, record: Record) -> None:
+    tid = {"trial_id": trial_id}
+    ins = _insert_many
+    _adopt_publications(conn, record)
+    ins(conn, _t(m.Publication), [{**tid, **publication_row(p), "position": i}
+                                  for i, p in enumerate(record.publications)])
+    ins(conn, _t(m.Registration), [
+        {**tid, "position": i, "registry": r.registry, "identifier": r.identifier,
+         "known_registry": normalise(r.registry, r.identifier).known}
+        for i, r in enumerate(record.registrations)])
+    ins(conn, _t(m.Condition), [{**tid, "position": i, "name_en": c.en, "name_zh": c.zh}
+                                for i, c in enumerate(record.trial.conditions)])
+    ins(conn, _t(m.Institution), [
+        {**tid, "position": i, "name_en": x.name.en, "name_zh": x.name.zh, "city": x.city,
+         "country": x.country} for i, x in enumerate(record.trial.institutions)])
+    source_ids = ins(conn, _t(m.Source), [
+        {**tid, "position": i, **s.model_dump(mode="python")} for i, s in enumerate(record.sources)])
+    prov = _ProvenanceSink(trial_id, {s.key: sid for s, sid in zip(record.sources, source_ids,
+                                                                    strict=True)})
+    prov.add("trial", trial_id, record.trial)
+    pop_ids = dict(zip((p.key for p in record.populations), ins(conn, _t(m.Population), [
+        {**tid, "position": i, "key": p.key, "label_en": p.label.en, "label_zh": p.label.zh,
+         "kind": p.kind.value, "description": p.description}
+        for i, p in enumerate(record.populations)]), strict=True))
+    arm_ids = dict(zip((a.key for a in record.arms), ins(conn, _t(m.Arm), [
+        {**tid, "position": i, **arm_row(a)} for i, a in enumerate(record.arms)]), strict=True))
+    for arm in record.arms:
+        prov.add("arm", arm_ids[arm.key], arm)
+        count_ids = ins(conn, _t(m.ArmCount), [
+            {"arm_id": arm_ids[arm.key], "population_id": pop_ids[c.population], "position": j,
+             "n": c.n} for j, c in enumerate(arm.counts)])
+        for count, cid in zip(arm.counts, count_ids, strict=True):
+            prov.add("arm_count", cid, count)
+    _write_interventions(conn, record, tid, arm_ids, prov)
+    endpoint_ids, tp_ids = _write_endpoints(conn, record, tid, pop_ids, prov)
+
+    def where(item: Any) -> dict[str, Any]:
+        return {"endpoint_id": endpoint_ids[item.endpoint],
+                "timepoint_id": tp_ids.get((item.endpoint, item.timepoint)),
+                "population_id": pop_ids.get(item.population) if item.population else None}
+
+    result_ids = ins(conn, _t(m.Result), [
+        {**tid, "position": i, **where(r), "arm_id": arm_ids[r.arm], **result_row(r)}
+        for i, r in enumerate(record.results)])
+    for r, rid in zip(record.results, result_ids, strict=True):
+        prov.add("result", rid, r)
+    cmp_ids = ins(conn, _t(m.Comparison), [
+        {**tid, "position": i, **where(c), **comparison_row(c)}
+        for i, c in enumerate(record.comparisons)])
+    arm_links = []
+    for c, cid in zip(record.comparisons, cmp_ids, strict=True):
+        prov.add("comparison", cid, c)
+        arm_links += [{"comparison_id": cid, "position": j, "arm_id": arm_ids[a]}
+                      for j, a in enumerate(c.arms)]
+    if arm_links:
+        conn.execute(insert(_t(m.ComparisonArm)), arm_links)
+    ae_ids = ins(conn, _t(m.AdverseEvent), [
+        {**tid, "position": i, "arm_id": arm_ids[a.arm], "term_en": a.term.en,
+         "term_zh": a.term.zh, "serious": a.serious, "organ_system": a.organ_system,
+         "affected": a.affected, "at_risk": a.at_risk, "events": a.events,
+         "vocabulary": a.vocabulary} for i, a in enumerate(record.adverse_events)])
+    for a, aid in zip(record.adverse_events, ae_ids, strict=True):
+        prov.add("adverse_event", aid, a)
+    if prov.rows:
+        conn.execute(insert(_t(m.Provenance)), prov.rows)
+
+
+def _adopt_publications(conn: Connection, record: Record) -> None:
+    """Drop publication-only rows (no trial) that this record's publications now cover."""
+    pub = _t(m.Publication)
+    for p in record.publications:
+        for column, value in ((pub.c.pmid, p.pmid), (pub.c.doi, p.doi)):
+            if value:
+                conn.execute(delete(pub).where(column == value, pub.c.trial_id.is_(None)))
+
+
+def _write_interventions(conn: Connection, record: Record, tid: dict[str, int],
+                         arm_ids: dict[str, int], prov: _ProvenanceSink) -> None:
+    iv_ids = _insert_many(conn, _t(m.Intervention), [
+        {**tid, "position": i, "key": iv.key, "name_en": iv.name.en, "name_zh": iv.name.zh,
+         "kind": iv.kind, "description": iv.description, "other_names": iv.other_names}
+        for i, iv in enumerate(record.interventions)])
+    links = []
+    for iv, iv_id in zip(record.interventions, iv_ids, strict=True):
+        prov.add("intervention", iv_id, iv)
+        links += [{"intervention_id": iv_id, "arm_id": arm_ids[a], "position": j}
+                  for j, a in enumerate(iv.arms)]
+        reg_ids = _insert_many(conn, _t(m.Regimen), [
+            {"intervention_id": iv_id, "position": j,
+             "arm_id": arm_ids[g.arm] if g.arm else None, **regimen_row(g)}
+            for j, g in enumerate(iv.regimens)])
+        for g, gid in zip(iv.regimens, reg_ids, strict=True):
+            prov.add("regimen", gid, g)
+    if links:
+        conn.execute(insert(_t(m.InterventionArm)), links)
+
+
+def _write_endpoints(conn: Connection, record: Record, tid: dict[str, int],
+                     pop_ids: dict[str, int], prov: _ProvenanceSink
+                     ) -> tuple[dict[str, int], dict[tuple[str, str | None], int]]:
+    ep_ids = dict(zip((e.key for e in record.endpoints), _insert_many(conn, _t(m.Endpoint), [
+        {**tid, "position": i, **endpoint_row(e),
+         "population_id": pop_ids[e.population] if e.population else None}
+        for i, e in enumerate(record.endpoints)]), strict=True))
+    tp_ids: dict[tuple[str, str | None], int] = {}
+    for e in record.endpoints:
+        prov.add("endpoint", ep_ids[e.key], e)
+        ids = _insert_many(conn, _t(m.Timepoint), [
+            {"endpoint_id": ep_ids[e.key], "position": j, "key": tp.key, "label_en": tp.label.en,
+             "label_zh": tp.label.zh, "value": tp.value,
+             "unit": tp.unit.value if tp.unit else None, "is_primary": tp.key == e.primary_timepoint}
+            for j, tp in enumerate(e.timepoints)])
+        tp_ids.update({(e.key, tp.key): i for tp, i in zip(e.timepoints, ids, strict=True)})
+    return ep_ids, tp_ids

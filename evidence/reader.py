@@ -1,0 +1,236 @@
+"""Read trials back as records with plain SQL over the DB-API driver.
+
+`show` and `summary` must answer in well under half a second including start-up,
+and SQLAlchemy plus SQLModel alone take ~0.26 s to import; so reads go straight
+through sqlite3 or psycopg with a dozen indexed SELECTs (~1 ms for a trial).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from evidence.config import is_sqlite, sqlite_path
+from evidence.errors import EvidenceError, NotFound
+from evidence.records import Record
+from evidence.rowmap import (
+    COMPARISON_FIELDS,
+    RESULT_FIELDS,
+    arm_data,
+    endpoint_data,
+    plain_data,
+    publication_data,
+    regimen_data,
+    text_data,
+    trial_data,
+)
+
+
+class RawDB:
+    """A DB-API connection that takes `:name` parameters on both engines."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = is_sqlite(url)
+        if self.sqlite:
+            import sqlite3
+
+            path = sqlite_path(url)
+            self.conn: Any = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path != ":memory:" \
+                else sqlite3.connect(":memory:")
+            self.conn.row_factory = sqlite3.Row
+        else:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            conninfo = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
+            try:
+                self.conn = psycopg.connect(conninfo, row_factory=dict_row, autocommit=True)
+            except psycopg.OperationalError as exc:
+                raise EvidenceError(f"cannot connect to PostgreSQL: {exc}") from None
+
+    def all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        if not self.sqlite:
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        return [dict(row) for row in self.conn.execute(sql, params).fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> RawDB:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def resolve_trial_id(db: RawDB, ident: str) -> int:
+    """A trial id from a registration ID, PMID, DOI or the numeric database id."""
+    from evidence.registries import _canonical_case
+
+    ident = ident.strip()
+    rows = db.all("SELECT trial_id FROM registration WHERE identifier = :i",
+                  i=_canonical_case(ident))
+    if not rows:
+        pmid = ident.removeprefix("PMID:").removeprefix("pmid:").strip()
+        doi = re.sub(r"^(doi:|https?://(dx\.)?doi\.org/)", "", ident, flags=re.I).lower()
+        rows = db.all("SELECT trial_id FROM publication WHERE (pmid = :p OR doi = :d) "
+                      "AND trial_id IS NOT NULL", p=pmid, d=doi)
+    if not rows and ident.isdigit():
+        rows = db.all("SELECT id AS trial_id FROM trial WHERE id = :i", i=int(ident))
+    if not rows:
+        raise NotFound(f"no trial with registration ID, PMID, DOI or id {ident!r}")
+    return int(rows[0]["trial_id"])
+
+
+def trial_meta(db: RawDB, trial_id: int) -> dict[str, Any]:
+    """Database bookkeeping of a trial: id, version, timestamps, content hash."""
+    row = db.all("SELECT id, version, created_at, updated_at, content_hash FROM trial "
+                 "WHERE id = :t", t=trial_id)[0]
+    return {k: str(v) if k.endswith("_at") else v for k, v in row.items()}
+
+
+def load_record(db: RawDB, trial_id: int) -> Record:
+    """The whole trial as a record, exactly as it was imported."""
+    q = db.all
+    trial_rows = q("SELECT * FROM trial WHERE id = :t", t=trial_id)
+    if not trial_rows:
+        raise NotFound(f"no trial with id {trial_id}")
+    prov = _provenance(db, trial_id)
+    trial = trial_data(trial_rows[0])
+    trial["conditions"] = [text_data(r, "name") or {} for r in
+                           q("SELECT * FROM condition WHERE trial_id = :t ORDER BY position",
+                             t=trial_id)]
+    trial["institutions"] = [
+        {"name": text_data(r, "name") or {}, "city": r["city"], "country": r["country"]}
+        for r in q("SELECT * FROM institution WHERE trial_id = :t ORDER BY position", t=trial_id)]
+    trial.update(prov.get(("trial", trial_id), {}))
+    sources = [{k: (str(v) if k == "retrieved" and v is not None else v) for k, v in r.items()
+                if k not in ("id", "trial_id", "position")}
+               for r in q("SELECT * FROM source WHERE trial_id = :t ORDER BY position", t=trial_id)]
+    pops = q("SELECT * FROM population WHERE trial_id = :t ORDER BY position", t=trial_id)
+    pop_key = {r["id"]: r["key"] for r in pops}
+    arms = q("SELECT * FROM arm WHERE trial_id = :t ORDER BY position", t=trial_id)
+    arm_key = {r["id"]: r["key"] for r in arms}
+    counts = defaultdict(list)
+    for r in q("SELECT c.* FROM arm_count c JOIN arm a ON a.id = c.arm_id "
+               "WHERE a.trial_id = :t ORDER BY c.position", t=trial_id):
+        counts[r["arm_id"]].append({"population": pop_key[r["population_id"]], "n": r["n"],
+                                    **prov.get(("arm_count", r["id"]), {})})
+    data: dict[str, Any] = {
+        "trial": trial,
+        "registrations": [{"registry": r["registry"], "identifier": r["identifier"]} for r in
+                          q("SELECT * FROM registration WHERE trial_id = :t ORDER BY position",
+                            t=trial_id)],
+        "publications": [publication_data(r) for r in
+                         q("SELECT * FROM publication WHERE trial_id = :t ORDER BY position",
+                           t=trial_id)],
+        "sources": [{k: v for k, v in s.items() if v is not None} for s in sources],
+        "populations": [{"key": r["key"], "label": text_data(r, "label") or {}, "kind": r["kind"],
+                         **({"description": r["description"]} if r["description"] else {})}
+                        for r in pops],
+        "arms": [{**arm_data(r), "counts": counts[r["id"]], **prov.get(("arm", r["id"]), {})}
+                 for r in arms],
+    }
+    data["interventions"] = _interventions(db, trial_id, arm_key, prov)
+    endpoints, tp_key = _endpoints(db, trial_id, pop_key, prov)
+    data["endpoints"] = endpoints
+
+    def where(r: dict[str, Any]) -> dict[str, Any]:
+        ep_key, tp = tp_key.get(r["timepoint_id"], (None, None))
+        return {"timepoint": tp, "population": pop_key.get(r["population_id"])}
+
+    ep_by_id = {e["_id"]: e["key"] for e in endpoints}
+    for e in endpoints:
+        del e["_id"]
+    data["results"] = [
+        {"endpoint": ep_by_id[r["endpoint_id"]], "arm": arm_key[r["arm_id"]], **where(r),
+         **plain_data(r, RESULT_FIELDS), **prov.get(("result", r["id"]), {})}
+        for r in q("SELECT * FROM result WHERE trial_id = :t ORDER BY position", t=trial_id)]
+    cmp_arms = defaultdict(list)
+    for r in q("SELECT ca.* FROM comparison_arm ca JOIN comparison c ON c.id = ca.comparison_id "
+               "WHERE c.trial_id = :t ORDER BY ca.position", t=trial_id):
+        cmp_arms[r["comparison_id"]].append(arm_key[r["arm_id"]])
+    data["comparisons"] = [
+        {"endpoint": ep_by_id[r["endpoint_id"]], **where(r), "arms": cmp_arms[r["id"]],
+         **plain_data(r, COMPARISON_FIELDS), **prov.get(("comparison", r["id"]), {})}
+        for r in q("SELECT * FROM comparison WHERE trial_id = :t ORDER BY position", t=trial_id)]
+    data["adverse_events"] = [
+        {"term": text_data(r, "term") or {}, "arm": arm_key[r["arm_id"]],
+         "serious": bool(r["serious"]),
+         **plain_data(r, ("organ_system", "affected", "at_risk", "events", "vocabulary")),
+         **prov.get(("adverse_event", r["id"]), {})}
+        for r in q("SELECT * FROM adverse_event WHERE trial_id = :t ORDER BY position", t=trial_id)]
+    return Record.model_validate(_drop_none(data))
+
+
+def _drop_none(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_none(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_drop_none(v) for v in data]
+    return data
+
+
+def _provenance(db: RawDB, trial_id: int) -> dict[tuple[str, int], dict[str, Any]]:
+    """(entity, id) -> {"provenance": ..., "field_provenance": {...}}."""
+    out: dict[tuple[str, int], dict[str, Any]] = defaultdict(dict)
+    rows = db.all("SELECT p.*, s.key AS source_key FROM provenance p "
+                  "JOIN source s ON s.id = p.source_id WHERE p.trial_id = :t ORDER BY p.id",
+                  t=trial_id)
+    for r in rows:
+        prov = {"source": r["source_key"], "locator": r["locator"], "quote": r["quote"],
+                "derivation": r["derivation"],
+                "span": [r["span_start"], r["span_end"]] if r["span_start"] is not None else None}
+        prov = {k: v for k, v in prov.items() if v is not None}
+        slot = out[(r["entity"], r["entity_id"])]
+        if r["field"] is None:
+            slot["provenance"] = prov
+        else:
+            slot.setdefault("field_provenance", {})[r["field"]] = prov
+    return out
+
+
+def _interventions(db: RawDB, trial_id: int, arm_key: dict[int, str],
+                   prov: dict[tuple[str, int], dict[str, Any]]) -> list[dict[str, Any]]:
+    ivs = db.all("SELECT * FROM intervention WHERE trial_id = :t ORDER BY position", t=trial_id)
+    links = defaultdict(list)
+    for r in db.all("SELECT ia.* FROM intervention_arm ia JOIN intervention i "
+                    "ON i.id = ia.intervention_id WHERE i.trial_id = :t ORDER BY ia.position",
+                    t=trial_id):
+        links[r["intervention_id"]].append(arm_key[r["arm_id"]])
+    regimens = defaultdict(list)
+    for r in db.all("SELECT g.* FROM regimen g JOIN intervention i ON i.id = g.intervention_id "
+                    "WHERE i.trial_id = :t ORDER BY g.position", t=trial_id):
+        regimens[r["intervention_id"]].append(
+            {**regimen_data(r, arm_key.get(r["arm_id"])), **prov.get(("regimen", r["id"]), {})})
+    from evidence.rowmap import json_value
+
+    return [{"key": r["key"], "name": text_data(r, "name") or {}, "kind": r["kind"],
+             "description": r["description"], "other_names": json_value(r["other_names"]) or [],
+             "arms": links[r["id"]], "regimens": regimens[r["id"]],
+             **prov.get(("intervention", r["id"]), {})} for r in ivs]
+
+
+def _endpoints(db: RawDB, trial_id: int, pop_key: dict[int, str],
+               prov: dict[tuple[str, int], dict[str, Any]]
+               ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]]]:
+    eps = db.all("SELECT * FROM endpoint WHERE trial_id = :t ORDER BY position", t=trial_id)
+    tps = db.all("SELECT tp.* FROM timepoint tp JOIN endpoint e ON e.id = tp.endpoint_id "
+                 "WHERE e.trial_id = :t ORDER BY tp.position", t=trial_id)
+    by_ep = defaultdict(list)
+    tp_key: dict[int, tuple[str, str]] = {}
+    ep_key = {r["id"]: r["key"] for r in eps}
+    for r in tps:
+        by_ep[r["endpoint_id"]].append(r)
+        tp_key[r["id"]] = (ep_key[r["endpoint_id"]], r["key"])
+    out = []
+    for r in eps:
+        points = by_ep[r["id"]]
+        primary = next((p["key"] for p in points if p["is_primary"]), None)
+        out.append({
+            "_id": r["id"], **endpoint_data(r), "population": pop_key.get(r["population_id"]),
+            "timepoints": [{"key": p["key"], "label": text_data(p, "label") or {},
+                            "value": p["value"], "unit": p["unit"]} for p in points],
+            "primary_timepoint": primary, **prov.get(("endpoint", r["id"]), {})})
+    return out, tp_key
