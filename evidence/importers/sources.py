@@ -1,0 +1,160 @@
+"""Source files: stream a file, folder or zip as (locator, bytes) and sniff its format.
+
+Format detection looks at content, never only at the suffix: registries and
+PubMed both serve `.xml`, and people rename downloads. Members of folders and
+zips are read one at a time, so a zip of 100,000 studies needs one study's memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from evidence.errors import SourceFormatError
+
+FORMATS = ("ctgov", "ctgov-xml", "pubmed", "abstract", "record")
+MAX_SOURCE_BYTES = 64 * 1024 * 1024  # one ClinicalTrials.gov study is at most a few MB
+SNIFF_BYTES = 64 * 1024
+# Suffixes of members of a folder or zip that can hold a source; README.md,
+# SOURCES.md, images and the like are not sources and are skipped.
+SOURCE_SUFFIXES = frozenset({".json", ".xml", ".yaml", ".yml", ".txt"})
+
+_XML_ROOT = re.compile(r"<(?![?!])([A-Za-z_][\w.:-]*)")
+_XML_PROLOG = re.compile(r"\A(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL)
+_RECORD_MARK = re.compile(r"""^format:\s*["']?evidence-record/|"format"\s*:\s*"evidence-record/""",
+                          re.MULTILINE)
+_YAML_TRIAL = re.compile(r"^trial:\s*$", re.MULTILINE)
+
+
+def decode_text(locator: str, data: bytes, *, final: bool = True) -> str:
+    """UTF-8 text of a source, refusing empty, binary and non-UTF-8 data with a clear message."""
+    if not data.strip():
+        raise SourceFormatError("file is empty", file=locator)
+    if b"\x00" in data:
+        offset = data.index(0)
+        raise SourceFormatError(f"binary data, not a text source (NUL byte at offset {offset})",
+                                file=locator)
+    # An incremental decoder lets a sniffed prefix end inside a multi-byte character.
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        return decoder.decode(data, final=final)
+    except UnicodeDecodeError as exc:
+        raise SourceFormatError(f"not UTF-8 text (invalid byte at offset {exc.start})",
+                                file=locator) from None
+
+
+def sniff(locator: str, data: bytes) -> str:
+    """The format of one source's content (see FORMATS); `data` may be a prefix."""
+    text = decode_text(locator, data[:SNIFF_BYTES], final=len(data) <= SNIFF_BYTES).lstrip()
+    if text.startswith("<"):
+        prolog = _XML_PROLOG.match(text)
+        body = text[prolog.end():] if prolog else text
+        root = _XML_ROOT.match(body)
+        if root is None:
+            raise SourceFormatError("XML without a root element (truncated file?)", file=locator)
+        name = root.group(1)
+        if name == "clinical_study":
+            return "ctgov-xml"
+        if name in ("PubmedArticleSet", "PubmedArticle", "PubmedBookArticle"):
+            return "pubmed"
+        raise SourceFormatError(
+            f"XML with root <{name}>: neither ClinicalTrials.gov <clinical_study> nor PubMed "
+            "<PubmedArticleSet>", file=locator)
+    if text.startswith(("{", "[")):
+        if _RECORD_MARK.search(text):
+            return "record"
+        if '"protocolSection"' in text or '"studies"' in text:
+            return "ctgov"
+        if '"trial"' in text:
+            return "record"
+        raise SourceFormatError(
+            "JSON that is neither a ClinicalTrials.gov study (no 'protocolSection' or "
+            "'studies') nor an evidence record (no 'trial')", file=locator)
+    if _RECORD_MARK.search(text) or _YAML_TRIAL.search(text):
+        return "record"
+    return "abstract"
+
+
+def detect_format(path: Path) -> str:
+    """The format of a file, folder or zip: one of FORMATS, from content not suffix."""
+    if path.is_dir() or _is_zip(path):
+        found: Counter[str] = Counter()
+        for locator, data in iter_files(path, head=SNIFF_BYTES):
+            found[sniff(locator, data)] += 1
+        if not found:
+            raise SourceFormatError("no source files (.json, .xml, .yaml, .txt) inside",
+                                    file=str(path))
+        if len(found) > 1:
+            mixed = ", ".join(f"{fmt} ({n})" for fmt, n in found.most_common())
+            raise SourceFormatError(f"mixed formats inside: {mixed}; import them separately",
+                                    file=str(path))
+        return next(iter(found))
+    return sniff(str(path), _read_file(path, head=SNIFF_BYTES))
+
+
+def iter_files(path: Path, *, head: int | None = None) -> Iterator[tuple[str, bytes]]:
+    """(locator, bytes) of a file, a folder (recursive, sorted) or a zip, one at a time.
+
+    `head` reads only that many bytes of each (for sniffing). Members of folders and
+    zips whose suffix is not a source suffix, and hidden files, are skipped.
+    """
+    if path.is_dir():
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            relative = member.relative_to(path)
+            if any(part.startswith(".") for part in relative.parts):
+                continue
+            if _is_zip(member):
+                yield from _iter_zip(member, head=head)
+            elif member.suffix.lower() in SOURCE_SUFFIXES:
+                yield str(member), _read_file(member, head=head)
+    elif _is_zip(path):
+        yield from _iter_zip(path, head=head)
+    else:
+        yield str(path), _read_file(path, head=head)
+
+
+def _is_zip(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+def _read_file(path: Path, *, head: int | None) -> bytes:
+    try:
+        size = path.stat().st_size
+        if head is None and size > MAX_SOURCE_BYTES:
+            raise SourceFormatError(f"file is {size:,} bytes, over the {MAX_SOURCE_BYTES:,}-byte "
+                                    "limit", file=str(path))
+        with path.open("rb") as handle:
+            return handle.read(head if head is not None else MAX_SOURCE_BYTES)
+    except OSError as exc:
+        raise SourceFormatError(f"cannot read file ({exc.strerror})", file=str(path)) from None
+
+
+def _iter_zip(path: Path, *, head: int | None) -> Iterator[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceFormatError(f"not a readable zip archive ({exc}; truncated download?)",
+                                file=str(path)) from None
+    with archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            name = info.filename
+            if (info.is_dir() or name.startswith("__MACOSX/")
+                    or any(part.startswith(".") for part in name.split("/"))
+                    or Path(name).suffix.lower() not in SOURCE_SUFFIXES):
+                continue
+            locator = f"{path}:{name}"
+            if head is None and info.file_size > MAX_SOURCE_BYTES:
+                raise SourceFormatError(f"member is {info.file_size:,} bytes, over the "
+                                        f"{MAX_SOURCE_BYTES:,}-byte limit", file=locator)
+            try:
+                with archive.open(info) as member:
+                    yield locator, member.read(head if head is not None else MAX_SOURCE_BYTES)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise SourceFormatError(f"damaged zip member ({exc})", file=locator) from None
