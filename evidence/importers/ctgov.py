@@ -379,7 +379,7 @@ class _Study:
             sponsor=doc.text(sponsor, "name", f"{ps}.sponsorCollaboratorsModule.leadSponsor"),
             countries=self.countries(protocol, ps),
             status=overall.lower() if overall else None, brief_summary=summary,
-            provenance=Provenance(source=SOURCE_KEY, locator=ps), field_provenance=field_prov)
+            provenance=self.prov(protocol, ps), field_provenance=field_prov)
 
     def enum(self, table: dict[str, Any], obj: Obj, key: str, path: str) -> Any:
         raw = self.doc.text(obj, key, path)
@@ -562,15 +562,15 @@ class _Study:
         same_text = self.arm_by_description.get(
             norm_title(self.doc.text(group, "description", path) or ""))
         if same_text is not None:
-            self.notes.append(f"{path}: results group {title!r} matched to arm {same_text!r} "
-                              "by its identical description")
+            self.notes.append(f"{_where(group, path)}: results group {title!r} matched to arm "
+                              f"{same_text!r} by its identical description")
             self.group_arms[norm] = same_text
             return same_text
         key = self.arm_keys.make(title, f"group-{len(self.arms) + 1}")
         if self.arm_by_title:
             why = ("created from a results group whose title matches no registered arm group; "
                    "it may be an arm under another name, a subset or a pooled group")
-            self.notes.append(f"{path}: results group {title!r} matches no registered arm "
+            self.notes.append(f"{_where(group, path)}: results group {title!r} matches no arm "
                               f"group by title; kept as extra arm {key!r} with role other")
         else:
             why = "created from a results group: the study registers no arm groups"
@@ -718,7 +718,7 @@ class _Study:
             f"{low} to {high}" if low is not None or high is not None else None)
         comment = doc.text(item, "comment", path)
         if comment:
-            self.notes.append(f"{path}: comment {comment!r}")
+            self.notes.append(f"{_where(item, path)}: comment {comment!r}")
         self.results.append(ArmResult(
             endpoint=endpoint, arm=arm_key, population=population, category=category,
             param=param, reported=reported, value=value, unit=unit, events=events, n=n,
@@ -740,14 +740,14 @@ class _Study:
             if arm_key is not None and arm_key not in arms:
                 arms.append(arm_key)
         if len(arms) < 2:
-            self.notes.append(f"{path}: analysis of fewer than two arms not imported (a "
-                              "comparison needs two)")
+            self.notes.append(f"{_where(analysis, path)}: analysis of fewer than two arms not "
+                              "imported (a comparison needs two)")
             return
         p_text = doc.text(analysis, "pValue", path)
         comparator, p_value = split_p_value(p_text) if p_text else (None, None)
         if p_text and p_value is None:
-            self.notes.append(f"{path}.pValue: {p_text!r} is not a p-value between 0 and 1; "
-                              "kept as printed only")
+            self.notes.append(f"{_where(analysis, path)}: pValue {p_text!r} is not a p-value "
+                              "between 0 and 1; kept as printed only")
         effect = doc.text(analysis, "paramValue", path)
         ci_pct = parse_number(doc.text(analysis, "ciPctValue", path))
         if ci_pct is not None and not 0 < ci_pct < 100:
@@ -831,7 +831,7 @@ class _Study:
         if not isinstance(found, Regimen):
             return
         regimen = found.model_copy(update={
-            "arm": arm, "description": found.description or Text(en=text),
+            "arm": arm, "description": Text(en=text),  # as printed, not normalised
             "provenance": iv.provenance if arm is None else self.arm(arm).provenance})
         iv.regimens.append(regimen)
 
