@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from evidence import models as m
 from evidence.errors import RecordError
 from evidence.recordio import record_to_data
-from evidence.records import Record, Traced
+from evidence.records import Publication, Record, Traced
 from evidence.registries import normalise
 from evidence.rowmap import (
     arm_row,
@@ -250,3 +250,24 @@ def _write_endpoints(conn: Connection, record: Record, tid: dict[str, int],
             for j, tp in enumerate(e.timepoints)])
         tp_ids.update({(e.key, tp.key): i for tp, i in zip(e.timepoints, ids, strict=True)})
     return ep_ids, tp_ids
+
+
+def save_publication(*, conn: Connection, publication: Publication) -> Action:
+    """Upsert a publication that reports no trial, keyed by PMID or DOI."""
+    pub = _t(m.Publication)
+    values = {**publication_row(publication), "trial_id": None, "position": 0}
+    for column, value in ((pub.c.pmid, publication.pmid), (pub.c.doi, publication.doi)):
+        if not value:
+            continue
+        existing = conn.execute(select(pub).where(column == value)).mappings().first()
+        if existing is None:
+            continue
+        if existing["trial_id"] is not None:
+            return "unchanged"  # already part of a trial record; the trial's copy wins
+        current = {k: existing[k] for k in values}
+        if current == values:
+            return "unchanged"
+        conn.execute(update(pub).where(pub.c.id == existing["id"]).values(**values))
+        return "updated"
+    _insert_many(conn, pub, [values])
+    return "created"

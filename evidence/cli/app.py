@@ -1,0 +1,67 @@
+"""The `evidence` Typer app: global options, error handling, command registration.
+
+Command modules import their heavy dependencies inside the command functions, so
+`evidence show` and `evidence summary` start fast (see `python -X importtime`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from evidence.config import ENV_DATABASE_URL, database_url
+from evidence.errors import EvidenceError
+
+
+@dataclass(slots=True)
+class Context:
+    """Global options handed to every command on ctx.obj."""
+
+    url: str
+
+
+app = typer.Typer(
+    name="evidence",
+    help="Turn clinical-trial reports into a structured, verified evidence database "
+         "and write English and Chinese summaries of it.\n\n"
+         "Example: evidence demo",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(
+        "--db", envvar=ENV_DATABASE_URL, show_envvar=True,
+        help="Database URL or SQLite file path "
+             "(default: evidence.db here; e.g. postgresql+psycopg://user@host/db).")] = None,
+) -> None:
+    ctx.obj = Context(url=database_url(db))
+
+
+def _register() -> None:
+    from evidence.cli import records
+
+    records.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: runs the app and turns library errors into one `Error:` line."""
+    try:
+        app()
+    except EvidenceError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,239 @@
+"""Commands on trial records: init, import, list, show, export-record, schema, demo."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from evidence.cli.output import OutputFormat, emit, message, write_json
+
+if TYPE_CHECKING:
+    from evidence.importing import ImportReport
+
+FormatOption = Annotated[OutputFormat, typer.Option(
+    "--format", "-f", help="Output: table for people, json or csv for scripts.")]
+
+
+class SourceFormat(StrEnum):
+    record = "record"
+    ctgov = "ctgov"
+    ctgov_xml = "ctgov-xml"
+    pubmed = "pubmed"
+    abstract = "abstract"
+
+
+class RecordFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
+
+class CurationStatus(StrEnum):
+    draft = "draft"
+    reviewed = "reviewed"
+    verified = "verified"
+
+
+def _url(ctx: typer.Context) -> str:
+    return str(ctx.obj.url)
+
+
+def init(ctx: typer.Context) -> None:
+    """Create the database, or upgrade it to the latest schema.
+
+    Example: evidence --db trials.db init
+    """
+    from evidence.db import current_revision, make_engine, safe_url, upgrade
+
+    url = _url(ctx)
+    upgrade(url)
+    engine = make_engine(url)
+    message(f"Database {safe_url(url)} is at schema revision {current_revision(engine)}.")
+    engine.dispose()
+
+
+def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool) -> ImportReport:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from evidence.db import connect_checked
+    from evidence.importing import ItemOutcome, import_paths
+
+    engine = connect_checked(url)
+    console = Console(stderr=True, markup=False, highlight=False)
+
+    def show(outcome: ItemOutcome) -> None:
+        if outcome.outcome == "failed":
+            console.print(f"Error: {outcome.message}")
+        for note in outcome.notes:
+            console.print(f"Note: {outcome.locator}: {note}")
+
+    many = len(paths) > 1 or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths)
+    if not many:
+        report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=show)
+    else:
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), console=console,
+                      transient=True) as progress:
+            task = progress.add_task("", total=None)
+
+            def step(outcome: ItemOutcome) -> None:
+                show(outcome)
+                progress.update(task, advance=1, description=outcome.label)
+
+            report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=step)
+    engine.dispose()
+    return report
+
+
+def import_(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Record files (YAML/JSON), ClinicalTrials.gov "
+                                                     "JSON/XML, PubMed XML, abstract text; "
+                                                     "folders and zips too.")],
+    source: Annotated[SourceFormat | None, typer.Option(
+        "--from", help="Source format (default: detected from the content).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; "
+                                                            "write nothing.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Validate and import trial records or sources; each item is its own transaction.
+
+    Importing the same record twice changes nothing; an edited record updates the
+    trial it shares a registration ID with. Exit status 1 if any item failed.
+
+    Example: evidence import evidence/examples/seed-il2-sle.yaml
+    """
+    report = _progress_import(_url(ctx), paths, source.value if source else None, dry_run)
+    rows = [{"item": i.locator, "outcome": i.outcome, "trial": i.label, "id": i.trial_id,
+             "kind": i.kind, "message": i.message, "notes": i.notes} for i in report.items]
+    emit(rows, ("item", "outcome", "trial", "id"), fmt, title="Import")
+    prefix = "Dry run, nothing written: " if dry_run else ""
+    message(prefix + report.summary())
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def list_(
+    ctx: typer.Context,
+    condition: Annotated[str | None, typer.Option(help="Condition contains (en or zh).")] = None,
+    intervention: Annotated[str | None, typer.Option(help="Intervention contains.")] = None,
+    registry_id: Annotated[str | None, typer.Option(help="Registration ID contains.")] = None,
+    status: Annotated[CurationStatus | None, typer.Option(help="Curation status.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """List trials, optionally filtered.
+
+    Example: evidence list --condition lupus --format csv
+    """
+    from evidence.queries import LIST_COLUMNS, list_trials
+    from evidence.reader import RawDB
+
+    with RawDB(_url(ctx)) as db:
+        rows = list_trials(db, condition=condition, intervention=intervention,
+                           registry_id=registry_id, status=status.value if status else None)
+    emit(rows, LIST_COLUMNS, fmt, title="Trials")
+
+
+def _load(url: str, ident: str) -> tuple[Any, dict[str, Any]]:
+    from evidence.reader import RawDB, load_record, resolve_trial_id, trial_meta
+
+    with RawDB(url) as db:
+        trial_id = resolve_trial_id(db, ident)
+        return load_record(db, trial_id), trial_meta(db, trial_id)
+
+
+def show(
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(metavar="ID", help="Registration ID, PMID, DOI or "
+                                                            "database id.")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Show a whole trial record: a readable report, or json / csv (path,value rows).
+
+    Example: evidence show NCT02932137 --format json
+    """
+    from evidence.recordio import record_to_data
+
+    record, meta = _load(_url(ctx), ident)
+    if fmt is OutputFormat.json:
+        write_json({"database": meta, **record_to_data(record)})
+    elif fmt is OutputFormat.csv:
+        from evidence.cli.output import write_csv
+        from evidence.report import flatten
+
+        write_csv([{"path": p, "value": v} for p, v in flatten(record_to_data(record))],
+                  ("path", "value"))
+    else:
+        from evidence.report import render_report
+
+        sys.stdout.write(render_report(record, meta))
+
+
+def export_record(
+    ctx: typer.Context,
+    ident: Annotated[str, typer.Argument(metavar="ID", help="Registration ID, PMID, DOI or id.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file "
+                                                                      "instead of stdout.")] = None,
+    fmt: Annotated[RecordFormat, typer.Option("--format", "-f", help="Record file format.")]
+    = RecordFormat.yaml,
+) -> None:
+    """Write a trial back as a record file (the format `evidence import` reads).
+
+    Example: evidence export-record NCT02465580 -o il2-sle.yaml
+    """
+    from evidence.recordio import dump_record
+
+    record, _meta = _load(_url(ctx), ident)
+    text = dump_record(record, fmt=fmt.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        message(f"Wrote {output}")
+
+
+def schema() -> None:
+    """Print the JSON Schema of the record format (evidence-record/1).
+
+    Example: evidence schema > evidence-record.schema.json
+    """
+    from evidence.records import json_schema
+
+    write_json(json_schema())
+
+
+def demo(ctx: typer.Context) -> None:
+    """The main job on the embedded default: create the database, import the seed trial, show it.
+
+    Example: evidence demo
+    """
+    from evidence.db import connect_checked, safe_url, upgrade
+    from evidence.importing import import_paths
+    from evidence.recordio import bundled_seed_path
+
+    url = _url(ctx)
+    upgrade(url)
+    engine = connect_checked(url)
+    report = import_paths(engine, [bundled_seed_path()])
+    engine.dispose()
+    message(f"Database {safe_url(url)}: seed trial {report.summary()}")
+    if report.failed:
+        raise typer.Exit(1)
+    record, meta = _load(url, "NCT02932137")
+    from evidence.report import render_report
+
+    sys.stdout.write(render_report(record, meta))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command("import")(import_)
+    app.command("list")(list_)
+    app.command()(show)
+    app.command("export-record")(export_record)
+    app.command()(schema)
+    app.command()(demo)

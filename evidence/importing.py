@@ -1,0 +1,163 @@
+"""Import sources into the database: detect, parse (pure importers), save per item.
+
+Every study, article or record file is its own transaction: a bad one is
+reported and rolled back, the others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from evidence.errors import EvidenceError, RecordError
+from evidence.importers.base import ImportItem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+Outcome = Literal["created", "updated", "unchanged", "failed"]
+
+
+@dataclass(slots=True)
+class ItemOutcome:
+    locator: str
+    outcome: Outcome
+    label: str = ""
+    trial_id: int | None = None
+    kind: str = "trial"  # or "publication"
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    items: list[ItemOutcome] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for item in self.items if item.outcome == outcome)
+
+    @property
+    def failed(self) -> bool:
+        return self.count("failed") > 0
+
+    def summary(self) -> str:
+        parts = [f"{self.count(o)} {o}" for o in ("created", "updated", "unchanged", "failed")]
+        return f"{len(self.items)} item(s): " + ", ".join(parts)
+
+
+def _record_items(locator: str, data: bytes) -> Iterator[ImportItem]:
+    from evidence.importers.sources import decode_text
+    from evidence.recordio import parse_text, record_from_data
+
+    suffix = Path(locator).suffix.lower()
+    try:
+        text = decode_text(locator, data)
+        parsed = parse_text(text, suffix=suffix, file=locator)
+        yield ImportItem(locator, record=record_from_data(parsed, file=locator))
+    except RecordError as exc:
+        yield ImportItem(locator, error=exc)
+
+
+def _abstract_items(locator: str, data: bytes) -> Iterator[ImportItem]:
+    from evidence.importers.abstract import parse_abstract_text
+    from evidence.importers.sources import decode_text
+
+    try:
+        yield parse_abstract_text(decode_text(locator, data), locator=locator)
+    except RecordError as exc:
+        yield ImportItem(locator, error=exc)
+
+
+def _reader(fmt: str) -> Callable[[str, bytes], Iterator[ImportItem]]:
+    if fmt == "record":
+        return _record_items
+    if fmt == "abstract":
+        return _abstract_items
+    if fmt == "ctgov":
+        from evidence.importers.ctgov import read_ctgov_json
+        return read_ctgov_json
+    if fmt == "ctgov-xml":
+        from evidence.importers.ctgov_xml import read_ctgov_xml
+        return read_ctgov_xml
+    if fmt == "pubmed":
+        from evidence.importers.pubmed import read_pubmed
+        return read_pubmed
+    raise EvidenceError(f"unknown source format {fmt!r}")
+
+
+def iter_items(path: Path, fmt: str | None = None) -> Iterator[ImportItem]:
+    """Every study/article/record in a file, folder or zip, parsed but not saved."""
+    from evidence.importers.sources import detect_format, iter_files
+
+    try:
+        fmt = fmt or detect_format(path)
+        read = _reader(fmt)
+        for locator, data in iter_files(path):
+            yield from read(locator, data)
+    except RecordError as exc:
+        yield ImportItem(str(path), error=exc)
+
+
+def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
+                 dry_run: bool = False,
+                 on_item: Callable[[ItemOutcome], None] | None = None) -> ImportReport:
+    """Import every item of every path, each in its own transaction."""
+    report = ImportReport()
+    for path in paths:
+        if not path.exists():
+            outcome = ItemOutcome(str(path), "failed", message=f"{path}: no such file or folder")
+            report.items.append(outcome)
+            if on_item:
+                on_item(outcome)
+            continue
+        for item in iter_items(path, fmt):
+            outcome = _save_item(engine, item, dry_run=dry_run)
+            report.items.append(outcome)
+            if on_item:
+                on_item(outcome)
+    return report
+
+
+def _save_item(engine: Engine, item: ImportItem, *, dry_run: bool) -> ItemOutcome:
+    from sqlalchemy.exc import IntegrityError
+
+    from evidence import crud as c
+
+    if item.error is not None:
+        return ItemOutcome(item.locator, "failed", message=str(item.error), notes=item.notes)
+    try:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                if item.record is not None:
+                    saved = c.save_record(conn=conn, record=item.record)
+                    outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
+                                          saved.trial_id, notes=item.notes)
+                elif item.publication is not None:
+                    pub_saved = c.save_publication(conn=conn, publication=item.publication)
+                    outcome = ItemOutcome(item.locator, pub_saved, item.publication.pmid
+                                          or item.publication.doi or "", kind="publication",
+                                          notes=item.notes)
+                else:
+                    raise RecordError("importer produced nothing", file=item.locator)
+            except BaseException:
+                transaction.rollback()
+                raise
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
+        return outcome
+    except RecordError as exc:
+        if exc.file is None:
+            exc.file = item.locator
+        return ItemOutcome(item.locator, "failed", message=str(exc), notes=item.notes)
+    except EvidenceError as exc:
+        return ItemOutcome(item.locator, "failed", message=f"{item.locator}: {exc}",
+                           notes=item.notes)
+    except IntegrityError as exc:
+        # A database constraint caught what validation did not; nothing was written.
+        return ItemOutcome(item.locator, "failed", notes=item.notes,
+                           message=f"{item.locator}: refused by the database: {exc.orig}")
