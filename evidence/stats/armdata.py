@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -41,6 +42,20 @@ def percent_scale(res: ArmResult) -> int | None:
         return 100
     if unit in ("proportion", "fraction", "proportion of participants"):
         return 1
+    return None
+
+
+# ClinicalTrials.gov posts many proportions as paramType NUMBER with such a unit.
+_SHARE_OF_PEOPLE = re.compile(
+    r"(percent(age)?|%|proportion)\s+of\s+(participants|patients|subjects|people|persons|children)")
+
+
+def participant_share(res: ArmResult) -> int | None:
+    """The percent scale of a result that is a share of its n participants, else None."""
+    if res.param is ParamType.proportion:
+        return percent_scale(res)
+    if res.param is ParamType.number and _SHARE_OF_PEOPLE.search((res.unit or "").lower()):
+        return percent_scale(res)
     return None
 
 
@@ -99,8 +114,8 @@ def binary_arm(record: Record, index: int) -> BinaryArm | None:
             and res.value.is_integer() and percent_scale(res) is None):
         events = int(res.value)
         notes.append(f"events={events} taken from the reported count")
-    if events is None and res.param is ParamType.proportion:
-        printed, scale = parse_printed(res.reported), percent_scale(res)
+    if events is None and participant_share(res) is not None:
+        printed, scale = parse_printed(res.reported), participant_share(res)
         if printed is None or scale is None:
             return None
         fits = fitting_counts(printed, n, scale)
@@ -138,7 +153,8 @@ def result_kind(record: Record, index: int) -> str | None:
     measure = ep.measure if ep else MeasureKind.other
     if res.param is ParamType.mean and measure is not MeasureKind.proportion:
         return "continuous"
-    if res.events is not None or res.param in (ParamType.proportion, ParamType.count):
+    if (res.events is not None or res.param in (ParamType.proportion, ParamType.count)
+            or participant_share(res) is not None):
         return "dichotomous" if measure in (MeasureKind.proportion, MeasureKind.other,
                                             MeasureKind.count) else None
     return None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 from evidence.records import ArmResult, ParamType, Record
-from evidence.stats.armdata import exact_percent, fitting_counts, percent_scale
+from evidence.stats.armdata import exact_percent, fitting_counts, participant_share
 from evidence.stats.findings import Finding
 from evidence.stats.numbers import parse_printed, round_fraction
 
@@ -19,7 +19,7 @@ _FRACTION = re.compile(r"(\d+)\s*/\s*(\d+)")
 
 
 def _percent_of(res: ArmResult, path: str) -> Iterator[Finding]:
-    printed, scale = parse_printed(res.reported), percent_scale(res)
+    printed, scale = parse_printed(res.reported), participant_share(res)
     if printed is None or scale is None or res.n is None or res.n == 0:
         return
     shown = f"{printed.value}{'%' if scale == 100 else ''}"
@@ -59,8 +59,7 @@ def percent_vs_counts(record: Record) -> Iterator[Finding]:
     """A printed percent must equal events/n at its printed precision (or fit one count)."""
     for i, res in enumerate(record.results):
         path = f"results[{i}]"
-        if res.param is ParamType.proportion:
-            yield from _percent_of(res, path)
+        yield from _percent_of(res, path)
         match = _FRACTION.search(res.reported or "")
         if match and res.events is not None and res.n is not None:
             shown = (int(match[1]), int(match[2]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -64,7 +65,8 @@ _MEASURES = (  # checked in order; adjusted and model-based measures are not rec
     ("risk_ratio", ("risk ratio", "relative risk", "rate ratio of proportions")),
     ("odds_ratio", ("odds ratio",)),
     ("risk_difference", ("risk difference", "difference in proportions",
-                         "difference in percentages", "absolute risk reduction")),
+                         "difference in percentages", "percentage difference",
+                         "difference in percentage", "absolute risk reduction")),
     ("mean_difference", ("mean difference", "difference in means")),
 )
 _ADJUSTED = ("ls mean", "least squares", "least-squares", "adjusted", "hazard", "geometric")
@@ -95,6 +97,33 @@ def _recomputed(row: EffectRow, measure: str, level: float) -> Effect | None:
     return next((e for e in effects if e.measure == measure and e.estimate is not None), None)
 
 
+def _scaled(effect: Effect, factor: float) -> Effect:
+    def mul(x: float | None) -> float | None:
+        return None if x is None else x * factor
+
+    return replace(effect, estimate=mul(effect.estimate), ci_low=mul(effect.ci_low),
+                   ci_high=mul(effect.ci_high), se=mul(effect.se))
+
+
+def _matches_reversed(measure: str, effect: Effect,
+                      pairs: list[tuple[str, float, float, Decimal]]) -> bool:
+    """Whether every reported number matches the effect of arm 2 versus arm 1."""
+    ratio = measure in ("risk_ratio", "odds_ratio")
+
+    def opposite(x: float | None) -> float | None:
+        if x is None:
+            return None
+        return (1 / x if x else None) if ratio else -x
+
+    swapped = {"estimate": opposite(effect.estimate), "ci_low": opposite(effect.ci_high),
+               "ci_high": opposite(effect.ci_low)}
+    for name, reported, _, quantum in pairs:
+        value = swapped[name]
+        if value is None or not _agrees(reported, quantum, value):
+            return False
+    return True
+
+
 def _agrees(reported: float, quantum: Decimal, computed: float) -> bool:
     target = Decimal(repr(reported)).quantize(quantum, rounding=ROUND_HALF_UP)
     exact = Decimal(repr(computed))
@@ -121,30 +150,34 @@ def effect_vs_recomputed(record: Record, rows: list[EffectRow]) -> Iterator[Find
             continue
         level = cmp.ci_level or 95.0
         effect = _recomputed(row, measure, level)
-        if effect is None or effect.estimate is None:
+        if effect is None:
             continue
-        printed = parse_printed(cmp.effect_reported)
-        pairs = [("estimate", cmp.effect_value, effect.estimate, printed)]
+        if measure == "risk_difference" and "percent" in (cmp.effect_measure or "").lower():
+            effect = _scaled(effect, 100.0)  # "Percentage Difference": percentage points
+        estimate = effect.estimate
+        if estimate is None:
+            continue
+        est_quantum = _quantum(parse_printed(cmp.effect_reported), cmp.effect_value)
+        pairs = [("estimate", cmp.effect_value, estimate, est_quantum)]
         for name, rep, comp in (("ci_low", cmp.ci_low, effect.ci_low),
                                 ("ci_high", cmp.ci_high, effect.ci_high)):
             if rep is not None and comp is not None:
-                pairs.append((name, rep, comp, None))
-        wrong = [(n, r, c) for n, r, c, p in pairs if not _agrees(r, _quantum(p, r), c)]
+                pairs.append((name, rep, comp, _quantum(None, rep)))
+        wrong = [(n, r, c) for n, r, c, q in pairs if not _agrees(r, q, c)]
         if not wrong:
             continue
-        ratio = measure in ("risk_ratio", "odds_ratio")
-        flipped = ratio and effect.estimate != 0 and _agrees(
-            cmp.effect_value, _quantum(pairs[0][3], cmp.effect_value), 1 / effect.estimate)
-        flipped = flipped or (not ratio and _agrees(
-            cmp.effect_value, _quantum(pairs[0][3], cmp.effect_value), -effect.estimate))
+        flipped = _matches_reversed(measure, effect, pairs)
         ci = (f" ({level:g}% CI {effect.ci_low:.4g} to {effect.ci_high:.4g})"
               if effect.ci_low is not None and effect.ci_high is not None else "")
-        hint = " The reported value matches the arms in the opposite order." if flipped else ""
+        hint = (" The reported numbers match the arms in the opposite order; record the arms "
+                "in the direction of the effect." if flipped else "")
+        if cmp.method:
+            hint += f" The reported method is {cmp.method!r}; an adjusted estimate may differ."
         yield Finding("effect_vs_recomputed", "warning", f"comparisons[{row.comparison}]",
                       f"The reported {measure.replace('_', ' ')} does not match the arm data "
                       f"({describe_arm(row.arm1)} vs {describe_arm(row.arm2)}): "
                       + "; ".join(f"{n} {r:g} reported, {c:.4g} recomputed" for n, r, c in wrong)
-                      + f"; recomputed {effect.estimate:.4g}{ci}.{hint}",
+                      + f"; recomputed {estimate:.4g}{ci}.{hint}",
                       {"measure": measure, "level": level, "method": cmp.method,
                        "reported": {"estimate": cmp.effect_value, "ci_low": cmp.ci_low,
                                     "ci_high": cmp.ci_high, "text": cmp.effect_reported},
