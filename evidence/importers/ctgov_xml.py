@@ -180,7 +180,8 @@ class _Convert:
     def denoms(self, el: etree._Element) -> list[Obj]:
         return [{"units": self.text(a, "units"),
                  "counts": [{"@path": self.path(c), "groupId": self.attr(c, "group_id"),
-                             "value": self.attr(c, "value")} for c in a.findall("count_list/count")]}
+                             "value": self.attr(c, "value")}
+                            for c in a.findall("count_list/count")]}
                 for a in el.findall("analyzed_list/analyzed")]
 
     def results(self, el: etree._Element) -> Obj:
@@ -295,13 +296,15 @@ def read_ctgov_xml(locator: str, data: bytes) -> Iterator[ImportItem]:
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
-        message = str(exc.msg) if exc.msg else str(exc)
-        truncated = "end of data" in message.lower() or "premature" in message.lower()
+        line, column = exc.position if exc.position else (0, 0)
+        message = re.sub(r"(, line \d+, column \d+)+$", "", str(exc.msg or exc))
+        # An error at the very end means the document stopped, not that it is wrong.
+        lines = data.rstrip().split(b"\n")
+        truncated = "premature end" in message.lower() or (
+            line >= len(lines) and column >= len(lines[-1].rstrip()))
         what = "XML ends early (truncated file?)" if truncated else "malformed XML"
-        line, column = exc.position if exc.position else (None, None)
-        where = f" at line {line}, column {column}" if line else ""
         yield ImportItem(locator=locator, error=SourceFormatError(
-            f"{what}: {message}{where}", file=locator))
+            f"{what}: {message} at line {line}, column {column}", file=locator))
         return
     if not isinstance(root.tag, str) or root.tag != "clinical_study":
         yield ImportItem(locator=locator, error=SourceFormatError(
