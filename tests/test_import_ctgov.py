@@ -12,7 +12,7 @@ import pytest
 
 from evidence.errors import SourceFormatError
 from evidence.importers.base import ImportItem
-from evidence.importers.ctgov import parse_study, read_ctgov_json, split_p_value
+from evidence.importers.ctgov import parse_number, parse_study, read_ctgov_json, split_p_value
 from evidence.importers.sources import detect_format, iter_files
 from evidence.recordio import record_from_data, record_to_data
 from evidence.records import ArmRole, ParamType, Record, StudyType
@@ -128,6 +128,8 @@ def test_split_p_value() -> None:
     assert split_p_value("p < .001") == ("<", 0.001)
     assert split_p_value("NS") == (None, None)
     assert split_p_value("1.5") == (None, None)
+    assert parse_number("1e999") is None and parse_number("-1.290") == -1.29
+    assert parse_number("1,234") is None and parse_number("NA") is None
 
 
 def test_ci_only_analyses_are_kept() -> None:

@@ -19,6 +19,7 @@ Mapping rules that are judgement calls, so a curator can check them:
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -113,7 +114,10 @@ def parse_number(text: str | None) -> float | None:
     if text is None:
         return None
     stripped = text.strip()
-    return float(stripped) if _NUMBER.match(stripped) else None
+    if not _NUMBER.match(stripped):
+        return None
+    value = float(stripped)
+    return value if math.isfinite(value) else None  # "1e999" overflows: keep the text only
 
 
 def split_p_value(text: str) -> tuple[str | None, float | None]:
@@ -123,7 +127,7 @@ def split_p_value(text: str) -> tuple[str | None, float | None]:
         return None, None
     comparator = {"≤": "<=", "≥": ">="}.get(match.group(1) or "=", match.group(1) or "=")
     value = float(match.group(2))
-    return (comparator, value) if 0 <= value <= 1 else (None, None)
+    return (comparator, value) if 0 <= value <= 1 else (None, None)  # also rejects inf
 
 
 def norm_title(text: str) -> str:
