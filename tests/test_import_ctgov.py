@@ -6,6 +6,7 @@ import re
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -23,7 +24,7 @@ CTGOV = FIXTURES / "ctgov"
 # Counted from the JSON files with a throwaway script (armGroups, interventions,
 # primary/secondary/otherOutcomes, outcomeMeasures, analyses, analyses with pValue,
 # seriousEvents, otherEvents, stats rows, measurements, secondaryIdInfos).
-EXPECTED = {
+EXPECTED: dict[str, dict[str, Any]] = {
     "NCT00763412": dict(arms=2, ivs=2, planned=9, measures=9, analyses=0, with_p=0,
                         serious=0, other=0, ae_rows=0, results=30, regs=["NCT00763412"]),
     "NCT02210780": dict(arms=2, ivs=2, planned=11, measures=11, analyses=7, with_p=7,

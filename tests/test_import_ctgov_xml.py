@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ XML = Path(__file__).parent.parent.parent / "shared" / "fixtures" / "ctgov-xml"
 # Counted from the XML with a throwaway script: arm_group, intervention,
 # primary/secondary/other_outcome, clinical_results outcome, analysis (with p_value),
 # serious/other event (outside the "Total" category), counts rows, measurement.
-EXPECTED = {
+EXPECTED: dict[str, dict[str, Any]] = {
     "NCT01534533": dict(arms=4, ivs=4, planned=8, analyses=5, with_p=5, serious=0, other=0,
                         ae_rows=0, results=52, regs=["NCT01534533"]),
     "NCT01642004": dict(arms=2, ivs=2, planned=13, analyses=13, with_p=4, serious=83, other=42,
