@@ -122,7 +122,8 @@ def binary_arm(record: Record, index: int) -> BinaryArm | None:
         if len(fits) != 1:
             return None
         events = fits[0][0]
-        notes.append(f"events={events} derived: the only count of {n} that gives {printed.text}")
+        shown = f"{printed.text}{'%' if scale == 100 else ''}"
+        notes.append(f"events={events} derived: the only count of {n} that gives {shown}")
     if events is None or events > n:
         return None
     return BinaryArm(res.arm, events, n, f"results[{index}]", tuple(notes))

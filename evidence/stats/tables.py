@@ -22,6 +22,8 @@ TEST_LABELS = {
 class TestResult:
     """A two-sided test: `name` is a key of TEST_LABELS; p_value None when not computable."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     name: str
     statistic: float | None
     p_value: float | None
