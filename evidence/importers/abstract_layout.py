@@ -135,7 +135,8 @@ def split_sentences(work: str, start: int, end: int, lang: str) -> list[tuple[in
     for a, b in out:
         piece = work[a:b]
         if piece.strip():
-            trimmed.append((a + len(piece) - len(piece.lstrip()), b - len(piece) + len(piece.rstrip())))
+            lead, trail = len(piece) - len(piece.lstrip()), len(piece) - len(piece.rstrip())
+            trimmed.append((a + lead, b - trail))
     return trimmed
 
 
