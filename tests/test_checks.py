@@ -148,6 +148,11 @@ def test_missing_events_several_fit_says_nothing(seed: Record) -> None:
     assert _only(run_checks(rec), "percent_vs_counts") == []
 
 
+def test_coarse_percent_of_a_huge_n_is_not_enumerated(seed: Record) -> None:
+    rec = _edit(seed, "results", 0, events=None, reported="55%", value=55.0, n=10**9)
+    assert _only(run_checks(rec), "percent_vs_counts") == []
+
+
 def test_printed_fraction_must_match_counts(seed: Record) -> None:
     rec = _edit(seed, "results", 4, reported="53.85% (7/14)")
     findings = _only(run_checks(rec), "percent_vs_counts")
@@ -269,15 +274,17 @@ def _records(draw: st.DrawFn) -> Record:
                          param=draw(st.sampled_from(list(ParamType))),
                          reported=draw(_opt_text), events=draw(_opt_count), n=draw(_opt_count),
                          unit=draw(st.none() | st.sampled_from(["%", "percentage of subjects"])),
-                         value=draw(st.none() | st.floats(0, 100)),
+                         value=draw(st.none() | st.floats(0, 100) | st.just(float("nan"))),
                          dispersion=draw(st.none() | st.sampled_from(["sd", "se"])),
-                         dispersion_value=draw(st.none() | st.floats(0, 10)))
+                         dispersion_value=draw(st.none() | st.floats(0, 10)
+                                               | st.just(float("inf"))))
                for _ in range(draw(st.integers(0, 4)))]
     comparisons = [Comparison(endpoint="e", arms=["a", "b"], p_reported=draw(_opt_text),
                               effect_measure=draw(st.none() | st.sampled_from(
                                   ["risk ratio", "Odds Ratio (OR)", "mean difference",
                                    "Percentage Difference"])),
-                              effect_value=draw(st.none() | st.floats(0.01, 50)),
+                              effect_value=draw(st.none() | st.floats(0.01, 50)
+                                                | st.just(float("nan"))),
                               ci_low=draw(st.none() | st.floats(-5, 5)),
                               ci_high=draw(st.none() | st.floats(5, 60)))
                    for _ in range(draw(st.integers(0, 2)))]
@@ -330,3 +337,13 @@ def test_ctgov_logistic_regression_p_is_near_the_unadjusted_tests() -> None:
     arms = found[0].data["arms"]
     assert sorted((a["events"], a["n"]) for a in arms.values()) == [(4, 159), (8, 158)]
     assert found[0].data["method"] == "Regression, Logistic"
+
+
+def test_importing_stats_does_not_import_scipy() -> None:
+    # CLI start-up time: scipy is imported inside the functions that need it.
+    import subprocess
+    import sys
+
+    code = "import sys, evidence.stats; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -59,13 +59,22 @@ def participant_share(res: ArmResult) -> int | None:
     return None
 
 
-def fitting_counts(printed: Printed, n: int, scale: int) -> list[tuple[int, list[str]]]:
-    """Every integer k in 0..n whose k/n, on `scale`, rounds to the printed number (GRIM)."""
+MAX_CANDIDATES = 1000
+
+
+def fitting_counts(printed: Printed, n: int, scale: int) -> list[tuple[int, list[str]]] | None:
+    """Every integer k in 0..n whose k/n, on `scale`, rounds to the printed number (GRIM).
+
+    None when the printed precision is so coarse for this n that over a thousand counts
+    are candidates: then many fit, and listing them helps nobody.
+    """
     out = []
     target = float(printed.value) / scale
     # Only counts within one printed unit of the target can round to it; skip the rest.
     slack = float(printed.quantum) / scale * n + 1
     low, high = max(0, math.floor(target * n - slack)), min(n, math.ceil(target * n + slack))
+    if high - low > MAX_CANDIDATES:
+        return None
     for k in range(low, high + 1):
         how = matching_roundings(Fraction(k * scale, n), printed)
         if how:
@@ -119,7 +128,7 @@ def binary_arm(record: Record, index: int) -> BinaryArm | None:
         if printed is None or scale is None:
             return None
         fits = fitting_counts(printed, n, scale)
-        if len(fits) != 1:
+        if fits is None or len(fits) != 1:
             return None
         events = fits[0][0]
         shown = f"{printed.text}{'%' if scale == 100 else ''}"
@@ -132,7 +141,8 @@ def binary_arm(record: Record, index: int) -> BinaryArm | None:
 def continuous_arm(record: Record, index: int) -> ContinuousArm | None:
     """mean/SD/n of results[index]; an SD is derived from an SE as SE x sqrt(n)."""
     res = record.results[index]
-    if res.param is not ParamType.mean or res.value is None or res.dispersion_value is None:
+    if (res.param is not ParamType.mean or res.value is None or res.dispersion_value is None
+            or not math.isfinite(res.value) or not math.isfinite(res.dispersion_value)):
         return None
     n, notes = _n(record, res)
     if n is None or n == 0:

@@ -39,6 +39,8 @@ def _percent_of(res: ArmResult, path: str) -> Iterator[Finding]:
                        "half_up": str(rounded["half_up"]), "half_even": str(rounded["half_even"])})
         return
     fits = fitting_counts(printed, res.n, scale)
+    if fits is None:
+        return  # so coarse a percent fits many counts: not derivable, not wrong
     data = {"reported": res.reported, "printed": str(printed.value), "n": res.n,
             "fitting_events": [k for k, _ in fits],
             "roundings": {str(k): how for k, how in fits}}

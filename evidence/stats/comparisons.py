@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -146,7 +147,8 @@ def effect_vs_recomputed(record: Record, rows: list[EffectRow]) -> Iterator[Find
             continue
         cmp = record.comparisons[row.comparison]
         measure = recognise_measure(cmp.effect_measure)
-        if measure is None or cmp.effect_value is None:
+        reported = [x for x in (cmp.effect_value, cmp.ci_low, cmp.ci_high) if x is not None]
+        if measure is None or cmp.effect_value is None or not all(map(math.isfinite, reported)):
             continue
         level = cmp.ci_level or 95.0
         effect = _recomputed(row, measure, level)

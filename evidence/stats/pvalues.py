@@ -16,6 +16,7 @@ Rules (the tests in tests/test_checks.py pin them on the seed trial):
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ def is_near(reported: ReportedP, p: float) -> bool:
 
 def judge(reported: ReportedP, tests: list[TestResult]) -> PVerdict:
     """Compare every computable test with the printed p."""
-    usable = [t for t in tests if t.p_value is not None]
+    usable = [t for t in tests if t.p_value is not None and math.isfinite(t.p_value)]
     good = tuple(t.name for t in usable
                  if t.p_value is not None and reproduces(reported, t.p_value))
     closest = min(usable, key=lambda t: abs(Decimal(repr(t.p_value)) - reported.printed.value),
