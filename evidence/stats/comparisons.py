@@ -14,7 +14,7 @@ from evidence.stats.effects import Effect, binary_effects, continuous_effects
 from evidence.stats.findings import Finding
 from evidence.stats.numbers import Printed, parse_printed
 from evidence.stats.pvalues import ReportedP, claims_significant, format_p, reported_p
-from evidence.stats.table import EffectRow, effect_table
+from evidence.stats.rows import EffectRow, effect_table
 
 
 def describe_arm(arm: BinaryArm | ContinuousArm) -> str:
