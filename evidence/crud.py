@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from evidence import models as m
 from evidence.errors import RecordError
 from evidence.recordio import record_to_data
-from evidence.records import Publication, Record, Traced
+from evidence.records import Provenance, Publication, Record, Traced
 from evidence.registries import normalise
 from evidence.rowmap import (
     arm_row,
@@ -122,7 +122,8 @@ class _ProvenanceSink:
         self.rows: list[dict[str, Any]] = []
 
     def add(self, entity: str, entity_id: int, item: Traced) -> None:
-        pairs = [(None, item.provenance)] if item.provenance else []
+        pairs: list[tuple[str | None, Provenance]] = (
+            [(None, item.provenance)] if item.provenance else [])
         pairs += list(item.field_provenance.items())
         for fld, prov in pairs:
             if prov is None:

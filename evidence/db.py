@@ -63,8 +63,15 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(url: str, revision: str = "head") -> None:
     """Create or upgrade the database schema."""
     from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy.exc import OperationalError
 
-    command.upgrade(alembic_config(url), revision)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except CommandError as exc:
+        raise DatabaseError(f"cannot migrate {safe_url(url)}: {exc}") from None
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open database {safe_url(url)}: {exc.orig}") from None
 
 
 def downgrade(url: str, revision: str) -> None:

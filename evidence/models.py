@@ -301,6 +301,7 @@ class Result(SQLModel, table=True):
     dispersion_low: float | None = None
     dispersion_high: float | None = None
     dispersion_level: float | None = None
+    note: str | None = _text()
 
 
 class Comparison(SQLModel, table=True):
@@ -321,6 +322,7 @@ class Comparison(SQLModel, table=True):
     ci_level: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    ci_reported: str | None = _text()
     description: str | None = _text()
 
 

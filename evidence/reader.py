@@ -137,7 +137,7 @@ def load_record(db: RawDB, trial_id: int) -> Record:
     data["endpoints"] = endpoints
 
     def where(r: dict[str, Any]) -> dict[str, Any]:
-        ep_key, tp = tp_key.get(r["timepoint_id"], (None, None))
+        _endpoint, tp = tp_key.get(r["timepoint_id"], (None, None))
         return {"timepoint": tp, "population": pop_key.get(r["population_id"])}
 
     ep_by_id = {e["_id"]: e["key"] for e in endpoints}

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from evidence.errors import RecordError
 from evidence.records import Record
-from evidence.validation import check_record
+from evidence.validation import check_record, normalise_registrations
 
 MAX_RECORD_BYTES = 20 * 1024 * 1024  # a hand-curated record of one trial is kilobytes
 
@@ -63,7 +63,8 @@ def record_from_data(data: Any, *, file: str | None = None) -> Record:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise RecordError(first_problem.message + more, file=file, record=record.label(),
                           field=first_problem.path)
-    return record
+    # Canonical registry codes and ID spelling, so a record equals its stored form.
+    return normalise_registrations(record)
 
 
 def read_text(path: Path, *, limit: int = MAX_RECORD_BYTES) -> str:

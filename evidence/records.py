@@ -131,7 +131,8 @@ class EndpointRole(StrEnum):
 class MeasureKind(StrEnum):
     proportion = "proportion"
     continuous = "continuous"
-    count = "count"
+    # The member shadows str.count; the value must read "count" in record files.
+    count = "count"  # type: ignore[assignment]
     time_to_event = "time_to_event"
     other = "other"
 
@@ -140,7 +141,7 @@ class ParamType(StrEnum):
     """What `value` of an arm-level result is (ClinicalTrials.gov paramType, widened)."""
 
     proportion = "proportion"  # value is a percentage or fraction of n; events/n may be known
-    count = "count"  # count of participants or units (events)
+    count = "count"  # type: ignore[assignment]  # participants or units (events)
     number = "number"
     mean = "mean"
     ls_mean = "ls_mean"
@@ -195,7 +196,8 @@ class Provenance(Model):
 
     source: Key
     locator: str | None = Field(None, description="Place inside the source: section, table, path")
-    span: tuple[int, int] | None = Field(None, description="Character offsets [start, end) in the source text")
+    span: tuple[int, int] | None = Field(
+        None, description="Character offsets [start, end) in the source text")
     quote: str | None = Field(None, description="The sentence or cell as printed")
     derivation: str | None = Field(None, description="Set when the value was derived, saying how")
 
@@ -382,10 +384,14 @@ class ArmResult(Traced):
     dispersion_low: float | None = None
     dispersion_high: float | None = None
     dispersion_level: float | None = None
+    note: str | None = Field(None, description="A comment printed with the value")
 
 
 class Comparison(Traced):
-    """A between-arm statistic as reported."""
+    """A between-arm statistic as reported.
+
+    `arms` is ordered as the effect is: a risk ratio of arms [a, b] is risk(a) / risk(b).
+    """
 
     endpoint: Key
     timepoint: Key | None = None
@@ -401,6 +407,7 @@ class Comparison(Traced):
     ci_level: Annotated[float, Field(gt=0, lt=100)] | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    ci_reported: str | None = Field(None, description="The CI as printed: '0.62 to 1.27'")
     description: str | None = None
 
 

@@ -176,10 +176,10 @@ def endpoint_data(row: dict[str, Any]) -> dict[str, Any]:
 
 RESULT_FIELDS = ("category", "param", "reported", "value", "unit", "events", "n", "dispersion",
                  "dispersion_reported", "dispersion_value", "dispersion_low", "dispersion_high",
-                 "dispersion_level")
+                 "dispersion_level", "note")
 COMPARISON_FIELDS = ("p_reported", "p_comparator", "p_value", "method", "effect_measure",
                      "effect_reported", "effect_value", "ci_level", "ci_low", "ci_high",
-                     "description")
+                     "ci_reported", "description")
 
 
 def result_row(res: ArmResult) -> dict[str, Any]:

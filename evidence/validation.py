@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from evidence import registries
-from evidence.records import ArmResult, ParamType, Record, Traced
+from evidence.records import ArmResult, Comparison, ParamType, Record, Traced
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +62,21 @@ def _references(record: Record) -> Iterator[Problem]:
             yield from ref(f"interventions[{i}].regimens[{j}].arm", "arm", regimen.arm, arms)
     for i, ep in enumerate(record.endpoints):
         yield from ref(f"endpoints[{i}].population", "population", ep.population, pops)
-    for name, items in (("results", record.results), ("comparisons", record.comparisons)):
-        for i, item in enumerate(items):
-            ep = endpoints.get(item.endpoint)
-            yield from ref(f"{name}[{i}].endpoint", "endpoint", item.endpoint, endpoints)
-            if ep is not None:
-                yield from ref(f"{name}[{i}].timepoint", "timepoint", item.timepoint,
-                               (tp.key for tp in ep.timepoints))
-            yield from ref(f"{name}[{i}].population", "population", item.population, pops)
-            item_arms = [item.arm] if isinstance(item, ArmResult) else item.arms
-            for j, arm_key in enumerate(item_arms):
-                path = f"{name}[{i}].arm" if isinstance(item, ArmResult) else f"{name}[{i}].arms[{j}]"
-                yield from ref(path, "arm", arm_key, arms)
+    def located(name: str, i: int, item: ArmResult | Comparison) -> Iterator[Problem]:
+        ep = endpoints.get(item.endpoint)
+        yield from ref(f"{name}[{i}].endpoint", "endpoint", item.endpoint, endpoints)
+        if ep is not None:
+            yield from ref(f"{name}[{i}].timepoint", "timepoint", item.timepoint,
+                           (tp.key for tp in ep.timepoints))
+        yield from ref(f"{name}[{i}].population", "population", item.population, pops)
+
+    for i, res in enumerate(record.results):
+        yield from located("results", i, res)
+        yield from ref(f"results[{i}].arm", "arm", res.arm, arms)
+    for i, cmp in enumerate(record.comparisons):
+        yield from located("comparisons", i, cmp)
+        for j, arm_key in enumerate(cmp.arms):
+            yield from ref(f"comparisons[{i}].arms[{j}]", "arm", arm_key, arms)
     for i, ae in enumerate(record.adverse_events):
         yield from ref(f"adverse_events[{i}].arm", "arm", ae.arm, arms)
 

@@ -3,7 +3,8 @@
 Every test that takes `db_url` runs on both engines. PostgreSQL is the local
 server (EVIDENCE_TEST_PG_URL, default postgres@127.0.0.1:5432/test); the suite
 creates its own database there for the session and drops it afterwards. Under
-CI (CI=true) an unreachable server fails the run instead of skipping.
+CI (CI=true) or with EVIDENCE_REQUIRE_PG=1 (set by .ci/run) an unreachable server
+fails the run instead of skipping.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ def pg_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(_pg_conninfo(PG_ADMIN_URL), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL unreachable in CI at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL} (set CI=true to fail instead)")
+        if os.environ.get("CI") or os.environ.get("EVIDENCE_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_ADMIN_URL} (CI=true or "
+                    "EVIDENCE_REQUIRE_PG=1 make this a failure)")
     name = f"evidence_test_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 21:45:30.818000
+Create Date: 2026-11-24 21:53:38.744161
 """
 
 from collections.abc import Sequence
@@ -357,6 +357,7 @@ def upgrade() -> None:
     sa.Column('ci_level', sa.Float(), nullable=True),
     sa.Column('ci_low', sa.Float(), nullable=True),
     sa.Column('ci_high', sa.Float(), nullable=True),
+    sa.Column('ci_reported', sa.Text(), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['endpoint_id'], ['endpoint.id'], name=op.f('fk_comparison_endpoint_id_endpoint'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['population_id'], ['population.id'], name=op.f('fk_comparison_population_id_population'), ondelete='CASCADE'),
@@ -389,6 +390,7 @@ def upgrade() -> None:
     sa.Column('dispersion_low', sa.Float(), nullable=True),
     sa.Column('dispersion_high', sa.Float(), nullable=True),
     sa.Column('dispersion_level', sa.Float(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
     sa.CheckConstraint('events IS NULL OR n IS NULL OR events <= n', name=op.f('ck_result_events_le_n')),
     sa.ForeignKeyConstraint(['arm_id'], ['arm.id'], name=op.f('fk_result_arm_id_arm'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['endpoint_id'], ['endpoint.id'], name=op.f('fk_result_endpoint_id_endpoint'), ondelete='CASCADE'),
