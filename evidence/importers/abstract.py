@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from evidence import registries
 from evidence.errors import EvidenceError, SourceFormatError
 from evidence.importers import abstract_facts as facts
-from evidence.importers.abstract_layout import Layout, Sentence, read_layout
+from evidence.importers.abstract_layout import SOURCE_KEY, Layout, Sentence, read_layout
 from evidence.importers.base import ImportItem
 from evidence.importers.textnorm import Normalised, normalise
 from evidence.records import (
@@ -33,22 +33,8 @@ from evidence.records import (
     Trial,
 )
 
-SOURCE_KEY = "abstract"
-_PLACEBO = re.compile(r"^(?:placebo|安慰剂)$", re.IGNORECASE)
-_TP_PREFIX = {"week": "w", "month": "m", "day": "d"}
 _CONDITION = (re.compile(r"\btreatment of (?P<c>[a-z][a-z' -]+?)\s*(?::|,|\.|$)"),
               re.compile(r"治疗(?P<c>[\u4e00-\u9fff]{2,20}?)的"))
-
-
-def _merge(a: Text | None, b: Text | None) -> Text | None:
-    if a is None or b is None:
-        return a or b
-    return Text(en=a.en or b.en, zh=a.zh or b.zh)
-
-
-def _initials(words: str) -> str:
-    return "".join(w[0] for w in re.findall(r"[a-z]+", words.lower()))
-
 
 @dataclass
 class _Builder:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evidence.importers import abstract_facts as facts
-from evidence.importers.abstract_layout import Sentence
+from evidence.importers.abstract_layout import SOURCE_KEY, Sentence
 from evidence.importers.dosing import extract_regimen
 from evidence.recordio import record_from_data, record_to_data
 from evidence.records import (
@@ -42,7 +42,6 @@ from evidence.records import (
 if TYPE_CHECKING:
     from evidence.importers.abstract import _Builder
 
-SOURCE_KEY = "abstract"
 _PLACEBO = re.compile(r"^(?:placebo|安慰剂)$", re.IGNORECASE)
 _TP_PREFIX = {"week": "w", "month": "m", "day": "d"}
 _CORE = ("dose", "route", "frequency", "cycle_on", "cycle_off")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from evidence.importers.textnorm import Normalised, has_cjk
 
+SOURCE_KEY = "abstract"  # the Source key every Provenance of an abstract import uses
+
 # Canonical section -> headings as printed (upper-cased for English).
 _EN_HEADINGS = {
     "background": ("BACKGROUND", "INTRODUCTION"),
