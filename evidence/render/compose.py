@@ -95,7 +95,8 @@ def _regimen(w: Writer, r: RegimenFact) -> str:
     if r.dose is not None:
         dose: str | None = w.term(r.dose)
     elif r.dose_amount is not None:
-        dose = " ".join(p for p in (w.number(r.dose_amount), r.dose_unit) if p)
+        dose = " ".join(p for p in (w.number(r.dose_amount),
+                                    w.unit(r.dose_unit) if r.dose_unit else None) if p)
     else:
         dose = None
     words = [w._("%(agent)s %(dose)s", agent=agent, dose=dose) if dose else agent]

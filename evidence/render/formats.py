@@ -11,7 +11,7 @@ from html import escape
 from evidence.i18n import html_lang
 from evidence.render.compose import Document
 from evidence.render.facts import Facts
-from evidence.render.writer import MISSING_CLOSE, MISSING_OPEN
+from evidence.render.writer import DERIVED, MISSING_CLOSE, MISSING_OPEN
 
 SUMMARY_FORMAT = "evidence-summary/1"
 
@@ -64,11 +64,14 @@ h2 { font-size: 1.05rem; margin-bottom: 0.2rem; border-bottom: 1px solid #ddd; }
 ul { padding-left: 1.2rem; margin-top: 0.3rem; }
 .citation, .notes { color: #444; font-size: 0.92rem; }
 mark.missing { background: #ffe08a; }
+sup.derived { font-family: "DejaVu Sans", Arial, sans-serif; }
 """.strip()
 
 
 def _html_text(text: str) -> str:
-    return _MISSING.sub(r'<mark class="missing">\g<0></mark>', escape(text))
+    marked = _MISSING.sub(r'<mark class="missing">\g<0></mark>', escape(text))
+    # A superscript dagger in a Latin font: the CJK font's full-width one wraps alone.
+    return marked.replace(DERIVED, f'<sup class="derived">{DERIVED}</sup>')
 
 
 def _article(doc: Document) -> str:

@@ -47,7 +47,7 @@ def value_text(w: Writer, v: ArmValue) -> str:
         text = _reported(w, v.reported)
     elif v.value is not None:
         unit = v.unit or ""
-        text = w.number(v.value) + (unit if unit == "%" else (" " + unit if unit else ""))
+        text = w.number(v.value) + (unit if unit == "%" else (" " + w.unit(unit) if unit else ""))
     elif counts:
         return w.derived(counts, v.counts_derived)
     else:
@@ -83,7 +83,7 @@ def _descriptor(w: Writer, r: ResultFact) -> str:
     elif stat or spread:
         parts.append(stat or spread or "")
     if r.unit and r.unit != "%":
-        parts.append(r.unit)
+        parts.append(w.unit(r.unit))
     # TRANSLATORS: separator inside a parenthetical, e.g. "(mean ± SD, mg/dL)".
     return w.pgettext("descriptor separator", ", ").join(parts)
 

@@ -7,6 +7,7 @@ except through a translated separator or template.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from evidence.glossary import Glossary
@@ -78,6 +79,12 @@ class Writer:
             return name
         # TRANSLATORS: an arm (treatment group) named by its label; Chinese appends 组.
         return self.pgettext("arm name", "%(arm)s", arm=name)
+
+    def unit(self, unit: str) -> str:
+        """A unit: symbols (mg/kg, IU, mmol/L) stay; words ("points") are terms to translate."""
+        if not self.zh or all(len(run) <= 4 for run in re.findall(r"[A-Za-z]+", unit)):
+            return unit
+        return self.term(Term(unit, None, "unit"))
 
     def derived(self, text: str, derived: bool) -> str:
         """Append the derived-number marker when the record says the number was derived."""
