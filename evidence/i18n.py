@@ -130,20 +130,27 @@ def interpolate(template: str, values: dict[str, object], *, cjk: bool = False) 
         return template % values
     out: list[str] = []
     pos = 0
+    follows_value = False
     for match in _PLACEHOLDER.finditer(template):
         out.append(template[pos:match.start()])
+        follows_value = follows_value and pos == match.start()
         pos = match.end()
         if match.group(1) is None:  # "%%"
             out.append("%")
+            follows_value = False
             continue
         value = str(values[match.group(1)])
-        before = "".join(out)[-1:]
+        before = next((part[-1] for part in reversed(out) if part), "")
         after = template[match.end():match.end() + 1]
-        if value and before and _needs_space(before, value[0]):
+        # Two values written back to back ("%(agent)s%(dose)s") need a space between
+        # Latin neighbours too: "GET73 300 mg", but "白细胞介素 2（IL-2）100 万 IU".
+        latin_pair = follows_value and bool(_LATIN.match(before) and _LATIN.match(value[:1]))
+        if value and before and (latin_pair or _needs_space(before, value[0])):
             out.append(" ")
         out.append(value)
         if value and after and _needs_space(value[-1], after):
             out.append(" ")
+        follows_value = bool(value)
     out.append(template[pos:])
     return "".join(out)
 

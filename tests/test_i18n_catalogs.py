@@ -160,6 +160,11 @@ def test_interpolate_spaces_latin_from_hanzi_but_not_dates() -> None:
     assert i18n.interpolate("%(date)s在线发表", {"date": "2019年9月19日"},
                             cjk=True) == "2019年9月19日在线发表"
     assert i18n.interpolate("%(level)s%% CI", {"level": "95"}, cjk=True) == "95% CI"
+    assert i18n.interpolate("%(agent)s%(dose)s", {"agent": "GET73", "dose": "300 mg"},
+                            cjk=True) == "GET73 300 mg"
+    assert i18n.interpolate("%(agent)s%(dose)s", {"agent": "白细胞介素 2（IL-2）",
+                                                  "dose": "100 万 IU"},
+                            cjk=True) == "白细胞介素 2（IL-2）100 万 IU"
     assert i18n.interpolate("%(arm)s group", {"arm": "IL-2"}) == "IL-2 group"
 
 

@@ -302,6 +302,31 @@ def test_markdown_escapes_what_markdown_would_eat() -> None:
     assert text.startswith("# Two doses of drug X in \\<primary\\> Sjögren syndrome\n")
 
 
+# --- real registry records -------------------------------------------------------------
+
+CTGOV = ROOT.parent / "shared" / "fixtures" / "ctgov"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CTGOV.glob("*.json")))
+def test_registry_records_render_in_every_format(name: str) -> None:
+    from evidence.importers.ctgov import read_ctgov_json
+
+    items = list(read_ctgov_json(name, (CTGOV / name).read_bytes()))
+    records = [item.record for item in items if item.record is not None]
+    assert records
+    for record in records:
+        en = render_summary(record, "en")
+        assert en.missing_terms == ()  # registry records are in English
+        assert record.registrations[0].identifier in en.text
+        zh = render_summary(record, "zh")
+        # Nothing is left in English silently: each untranslated term is marked and listed.
+        assert zh.missing_terms
+        for term in zh.missing_terms:
+            assert f"⟦{term.text}⟧" in zh.text
+        for fmt in ("markdown", "html", "json"):
+            assert render_both(record, fmt).missing_terms == zh.missing_terms
+
+
 # --- glossary ---------------------------------------------------------------------------
 
 def test_glossary_lookup_is_case_and_space_insensitive_both_ways() -> None:

@@ -92,7 +92,10 @@ def _design(w: Writer, d: DesignFact) -> list[str]:
 
 def _regimen(w: Writer, r: RegimenFact) -> str:
     agent = w.term(r.agent)
-    if r.dose is not None:
+    # The dose as printed in this language; else the parsed amount and unit, which need
+    # no translation; only then the other language's text, marked as untranslated.
+    printed = r.dose is not None and (r.dose.zh if w.zh else r.dose.en)
+    if r.dose is not None and (printed or r.dose_amount is None):
         dose: str | None = w.term(r.dose)
     elif r.dose_amount is not None:
         dose = " ".join(p for p in (w.number(r.dose_amount),
@@ -173,7 +176,7 @@ def compose(facts: Facts, w: Writer) -> Document:
 
     def add(key: str, heading: str, items: list[str]) -> None:
         if items:
-            doc.sections.append(Section(key, heading, items))
+            doc.sections.append(Section(key, heading, [w.sentence(i) for i in items]))
 
     add("design", w._("Design"), _design(w, facts.design))
     # TRANSLATORS: section heading: dose, route, schedule and duration of treatment.

@@ -42,6 +42,7 @@ class Writer:
         self._catalog = translations(locale)
         self.glossary = glossary
         self.missing: list[MissingTerm] = []
+        self._seen: set[MissingTerm] = set()
         self.used_derived = False
 
     # --- catalog ------------------------------------------------------------------------
@@ -68,7 +69,8 @@ class Writer:
                 return found
         text = other or "?"
         missing = MissingTerm(self.lang, term.kind, text)
-        if missing not in self.missing:
+        if missing not in self._seen:  # a set: big registry records have thousands of terms
+            self._seen.add(missing)
             self.missing.append(missing)
         return f"{MISSING_OPEN}{text}{MISSING_CLOSE}"
 
@@ -116,7 +118,10 @@ class Writer:
         return self.pgettext("parenthetical", " (%(text)s)", text=text)
 
     def sentence(self, text: str) -> str:
-        """Capitalise the first letter of an English sentence (labels are lower case)."""
+        """Capitalise an English sentence (labels are lower case); no `..` at its end."""
+        if text.endswith("..") and (text.endswith("....") or not text.endswith("...")):
+            # A term ending in "." or "..." (a truncated registry title) meets the full stop.
+            text = text[:-1]
         if not self.zh and text[:1].islower():
             return text[0].upper() + text[1:]
         return text
