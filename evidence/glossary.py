@@ -32,7 +32,8 @@ class GlossaryEntry:
     domain: str | None = None
 
 
-def _key(term: str) -> str:
+def term_key(term: str) -> str:
+    """The folded form terms are matched on (and the glossary table's unique `term_key`)."""
     return " ".join(term.split()).casefold()
 
 
@@ -49,31 +50,31 @@ class Glossary:
         """Add a term; re-adding the same translation is fine, a different one is an error."""
         if not entry.en.strip() or not entry.zh.strip():
             raise GlossaryError(f"glossary entry needs both en and zh: {entry!r}")
-        known = self._by_en.get(_key(entry.en))
+        known = self._by_en.get(term_key(entry.en))
         if known is not None and known.zh != entry.zh:
             raise GlossaryError(
                 f"glossary term {entry.en!r} already translated as {known.zh!r}, not {entry.zh!r}")
-        self._by_en[_key(entry.en)] = entry
-        self._by_zh.setdefault(_key(entry.zh), entry)
+        self._by_en[term_key(entry.en)] = entry
+        self._by_zh.setdefault(term_key(entry.zh), entry)
 
     def zh(self, en: str) -> str | None:
         """The Chinese for an English term, or None."""
-        entry = self._by_en.get(_key(en))
+        entry = self._by_en.get(term_key(en))
         return entry.zh if entry else None
 
     def en(self, zh: str) -> str | None:
         """The English for a Chinese term, or None."""
-        entry = self._by_zh.get(_key(zh))
+        entry = self._by_zh.get(term_key(zh))
         return entry.en if entry else None
 
     def __len__(self) -> int:
         return len(self._by_en)
 
     def __iter__(self) -> Iterator[GlossaryEntry]:
-        return iter(sorted(self._by_en.values(), key=lambda e: (e.domain or "", _key(e.en))))
+        return iter(sorted(self._by_en.values(), key=lambda e: (e.domain or "", term_key(e.en))))
 
     def __contains__(self, en: object) -> bool:
-        return isinstance(en, str) and _key(en) in self._by_en
+        return isinstance(en, str) and term_key(en) in self._by_en
 
     # --- files -----------------------------------------------------------------------
 

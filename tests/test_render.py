@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from evidence.errors import EvidenceError
-from evidence.glossary import Glossary, GlossaryEntry, GlossaryError
+from evidence.glossary import Glossary, GlossaryEntry, GlossaryError, term_key
 from evidence.recordio import record_from_data
 from evidence.records import Record
 from evidence.render import MissingTerm, render_both, render_summary
@@ -335,6 +335,7 @@ def test_glossary_lookup_is_case_and_space_insensitive_both_ways() -> None:
     assert glossary.en("狼疮肾炎") == "Lupus Nephritis"
     assert glossary.zh("nephritis") is None
     assert "LUPUS NEPHRITIS" in glossary and len(glossary) == 1
+    assert term_key("  Lupus\tNephritis ") == "lupus nephritis"  # the table's term_key
 
 
 def test_glossary_refuses_conflicts_and_half_entries() -> None:
