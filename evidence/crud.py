@@ -272,3 +272,19 @@ def save_publication(*, conn: Connection, publication: Publication) -> Action:
         return "updated"
     _insert_many(conn, pub, [values])
     return "created"
+
+
+def replace_findings(*, conn: Connection, trial_id: int, findings: list[Any],
+                     now: dt.datetime | None = None) -> None:
+    """Store a trial's check findings (evidence.stats.Finding), replacing the previous ones."""
+    table = _t(m.Finding)
+    conn.execute(delete(table).where(table.c.trial_id == trial_id))
+    now = now or dt.datetime.now(dt.UTC)
+    rows = [{"trial_id": trial_id, "position": i, "check_name": f.check, "severity": f.severity,
+             "path": f.path, "message": f.message,
+             # Round-trip through JSON so numpy/Decimal values become plain JSON numbers/text.
+             "data": orjson.loads(orjson.dumps(f.data, default=str,
+                                               option=orjson.OPT_SERIALIZE_NUMPY)),
+             "checked_at": now} for i, f in enumerate(findings)]
+    if rows:
+        conn.execute(insert(table), rows)

@@ -133,6 +133,11 @@ def _save_item(engine: Engine, item: ImportItem, *, dry_run: bool) -> ItemOutcom
             try:
                 if item.record is not None:
                     saved = c.save_record(conn=conn, record=item.record)
+                    if saved.action != "unchanged":
+                        from evidence.stats import run_checks
+
+                        c.replace_findings(conn=conn, trial_id=saved.trial_id,
+                                           findings=run_checks(item.record))
                     outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
                                           saved.trial_id, notes=item.notes)
                 elif item.publication is not None:

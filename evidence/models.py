@@ -368,3 +368,34 @@ class Provenance(SQLModel, table=True):
     span_end: int | None = None
     quote: str | None = _text()
     derivation: str | None = _text()
+
+
+class GlossaryTerm(SQLModel, table=True):
+    """A curated English -> Chinese term that fills gaps in records' Chinese fields."""
+
+    __tablename__ = "glossary_term"
+    __table_args__ = (UniqueConstraint("term_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # Case- and space-folded English term: "Lupus  Nephritis" and "lupus nephritis" are one.
+    term_key: str = Field(sa_type=String(255))
+    term_en: str = Field(sa_type=Text)
+    term_zh: str = Field(sa_type=Text)
+    domain: str | None = Field(default=None, sa_type=String(40), index=True)
+    updated_at: dt.datetime
+
+
+class Finding(SQLModel, table=True):
+    """A stored result of `evidence check` for a trial, refreshed on every import."""
+
+    __table_args__ = (
+        CheckConstraint("severity IN ('error', 'warning')", name="severity"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = _trial_fk()
+    position: int
+    check_name: str = Field(sa_type=String(40), index=True)  # "check" is reserved in SQL
+    severity: str = Field(sa_type=String(8))
+    path: str = Field(sa_type=String(120))
+    message: str = Field(sa_type=Text)
+    data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    checked_at: dt.datetime

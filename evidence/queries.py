@@ -7,12 +7,12 @@ from typing import Any
 from evidence.reader import RawDB
 
 LIST_COLUMNS = ("id", "registrations", "title", "conditions", "arms", "enrollment",
-                "curation_status", "updated_at")
+                "curation_status", "findings", "updated_at")
 
 
 def list_trials(db: RawDB, *, condition: str | None = None, intervention: str | None = None,
                 registry_id: str | None = None, status: str | None = None,
-                limit: int | None = None) -> list[dict[str, Any]]:
+                flagged: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
     """One row per trial matching every given filter (substring, case-insensitive)."""
     where = ["1=1"]
     params: dict[str, Any] = {}
@@ -30,6 +30,8 @@ def list_trials(db: RawDB, *, condition: str | None = None, intervention: str | 
     if status:
         where.append("t.curation_status = :s")
         params["s"] = status
+    if flagged:
+        where.append("t.id IN (SELECT trial_id FROM finding)")
     sql = ("SELECT t.id, t.title_en, t.title_zh, t.acronym, t.enrollment_actual, "
            "t.enrollment_planned, t.curation_status, t.updated_at FROM trial t WHERE "
            + " AND ".join(where) + " ORDER BY t.id")
@@ -53,6 +55,12 @@ def list_trials(db: RawDB, *, condition: str | None = None, intervention: str | 
         n = r["n_randomised"]
         label = r["label_en"] or r["label_zh"] or "?"
         arms.setdefault(r["trial_id"], []).append(f"{label} (n={n})" if n is not None else label)
+    findings: dict[int, str] = {}
+    for r in db.all(f"SELECT trial_id, severity, COUNT(*) AS k FROM finding "
+                    f"WHERE trial_id IN ({ids}) GROUP BY trial_id, severity "
+                    "ORDER BY trial_id, severity"):
+        counted = f"{r['k']} {r['severity']}{'s' if r['k'] != 1 else ''}"
+        findings[r["trial_id"]] = ", ".join(filter(None, (findings.get(r["trial_id"]), counted)))
     out = []
     for t in trials:
         tid = t["id"]
@@ -63,6 +71,7 @@ def list_trials(db: RawDB, *, condition: str | None = None, intervention: str | 
             "conditions": conds.get(tid, []), "arms": arms.get(tid, []),
             "enrollment": t["enrollment_actual"] if t["enrollment_actual"] is not None
             else t["enrollment_planned"],
-            "curation_status": t["curation_status"], "updated_at": str(t["updated_at"]),
+            "curation_status": t["curation_status"], "findings": findings.get(tid, ""),
+            "updated_at": str(t["updated_at"]),
         })
     return out

@@ -47,9 +47,10 @@ def _global(
 
 
 def _register() -> None:
-    from evidence.cli import records
+    from evidence.cli import checks, records
 
     records.register(app)
+    checks.register(app)
 
 
 _register()

@@ -63,7 +63,7 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
     from evidence.importing import ItemOutcome, import_paths
 
     engine = connect_checked(url)
-    console = Console(stderr=True, markup=False, highlight=False)
+    console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
     def show(outcome: ItemOutcome) -> None:
         if outcome.outcome == "failed":
@@ -123,6 +123,8 @@ def list_(
     intervention: Annotated[str | None, typer.Option(help="Intervention contains.")] = None,
     registry_id: Annotated[str | None, typer.Option(help="Registration ID contains.")] = None,
     status: Annotated[CurationStatus | None, typer.Option(help="Curation status.")] = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only trials with check findings "
+                                                            "(see `evidence check`).")] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """List trials, optionally filtered.
@@ -134,7 +136,8 @@ def list_(
 
     with RawDB(_url(ctx)) as db:
         rows = list_trials(db, condition=condition, intervention=intervention,
-                           registry_id=registry_id, status=status.value if status else None)
+                           registry_id=registry_id, status=status.value if status else None,
+                           flagged=flagged)
     emit(rows, LIST_COLUMNS, fmt, title="Trials")
 
 
