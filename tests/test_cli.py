@@ -66,7 +66,7 @@ def test_list_filters_and_formats(db_url: str) -> None:
                           ("--status", "reviewed")):
         out = run_cli("list", option, value, "-f", "csv", db=db_url)
         assert out.stdout.splitlines()[0] == (
-            "id,registrations,title,conditions,arms,enrollment,curation_status,updated_at")
+            "id,registrations,title,conditions,arms,enrollment,curation_status,findings,updated_at")
         assert len(out.stdout.splitlines()) == 2, (option, out.stdout)
     miss = run_cli("list", "--condition", "asthma", "-f", "json", db=db_url)
     assert json.loads(miss.stdout) == []
