@@ -13,12 +13,14 @@ import yaml
 from evidence.recordio import bundled_seed_path, load_record, record_from_data
 from tests.conftest import SEED_RECORD, run_cli
 
-COMMANDS = ["init", "import", "list", "show", "export-record", "schema", "demo"]
+COMMANDS = ["init", "import", "list", "show", "export-record", "schema", "demo", "check",
+            "stats", "summary", "export summaries", "glossary add", "glossary list",
+            "glossary import", "glossary export", "i18n status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = run_cli(command, "--help")
+    result = run_cli(*command.split(), "--help")
     assert result.returncode == 0, result.stderr
     assert "Example: evidence" in result.stdout
 
@@ -28,8 +30,11 @@ def test_demo_creates_database_imports_seed_and_shows_it(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "evidence.db").exists()
     assert "seed trial 1 item(s): 1 created" in result.stderr
-    assert "Registrations: NCT02465580 (ctgov), NCT02932137 (ctgov)" in result.stdout
-    assert "sri4/w12 · il2: 55.17% (16*/29) [abstract, RESULTS]" in result.stdout
+    golden = Path(__file__).parent / "golden"
+    english = (golden / "seed-il2-sle.en.txt").read_text(encoding="utf-8")
+    chinese = (golden / "seed-il2-sle.zh.txt").read_text(encoding="utf-8")
+    assert english.strip() in result.stdout and chinese.strip() in result.stdout
+    assert result.stdout.index(english.strip()) < result.stdout.index(chinese.strip())
     again = run_cli("demo", cwd=tmp_path)
     assert "1 unchanged" in again.stderr
 

@@ -47,10 +47,11 @@ def _global(
 
 
 def _register() -> None:
-    from evidence.cli import checks, records
+    from evidence.cli import checks, records, summaries
 
     records.register(app)
     checks.register(app)
+    summaries.register(app)
 
 
 _register()

@@ -71,7 +71,9 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
         for note in outcome.notes:
             console.print(f"Note: {outcome.locator}: {note}")
 
-    many = len(paths) > 1 or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths)
+    # The bar is for people: not drawn when stderr is a pipe or a log file.
+    many = console.is_terminal and (
+        len(paths) > 1 or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths))
     if not many:
         report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=show)
     else:
@@ -210,7 +212,8 @@ def schema() -> None:
 
 
 def demo(ctx: typer.Context) -> None:
-    """The main job on the embedded default: create the database, import the seed trial, show it.
+    """The main job on the embedded default: create the database, import the seed trial,
+    and print its summary in English and Chinese.
 
     Example: evidence demo
     """
@@ -226,10 +229,16 @@ def demo(ctx: typer.Context) -> None:
     message(f"Database {safe_url(url)}: seed trial {report.summary()}")
     if report.failed:
         raise typer.Exit(1)
-    record, meta = _load(url, "NCT02932137")
-    from evidence.report import render_report
+    from evidence.glossary_store import load_glossary
+    from evidence.reader import RawDB, load_record, resolve_trial_id
+    from evidence.render import render_both
 
-    sys.stdout.write(render_report(record, meta))
+    with RawDB(url) as db:
+        record = load_record(db, resolve_trial_id(db, "NCT02932137"))
+        result = render_both(record, "text", glossary=load_glossary(db))
+    sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
+    message("Next: evidence show NCT02932137 | evidence check NCT02932137 | "
+            "evidence summary NCT02932137 --format html -o seed.html")
 
 
 def register(app: typer.Typer) -> None:
