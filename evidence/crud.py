@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from evidence import models as m
 from evidence.errors import RecordError
+from evidence.models import table_of
 from evidence.recordio import record_to_data
 from evidence.records import Provenance, Publication, Record, Traced
 from evidence.registries import normalise
@@ -32,11 +33,6 @@ from evidence.rowmap import (
 from evidence.validation import normalise_registrations
 
 Action = Literal["created", "updated", "unchanged"]
-
-
-def _t(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +56,14 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
 
 def find_trial_for_record(*, conn: Connection, record: Record) -> int | None:
     """The existing trial this record describes: by any registration ID, else PMID/DOI."""
-    reg = _t(m.Registration)
+    reg = table_of(m.Registration)
     identifiers = [r.identifier for r in record.registrations]
     found: set[int] = set()
     if identifiers:
         found = set(conn.execute(select(reg.c.trial_id).where(reg.c.identifier.in_(identifiers)))
                     .scalars())
     if not found:
-        pub = _t(m.Publication)
+        pub = table_of(m.Publication)
         for p in record.publications:
             for column, value in ((pub.c.pmid, p.pmid), (pub.c.doi, p.doi)):
                 if value:
@@ -87,7 +83,7 @@ _TRIAL_CHILDREN = (m.Provenance, m.Result, m.Comparison, m.AdverseEvent, m.Regim
 
 def _delete_children(conn: Connection, trial_id: int) -> None:
     for model in _TRIAL_CHILDREN:
-        table = _t(model)
+        table = table_of(model)
         if "trial_id" in table.c:
             conn.execute(delete(table).where(table.c.trial_id == trial_id))
 
@@ -97,7 +93,7 @@ def save_record(*, conn: Connection, record: Record, now: dt.datetime | None = N
     record = normalise_registrations(record)
     digest = content_hash(record)
     now = now or dt.datetime.now(dt.UTC)
-    trial = _t(m.Trial)
+    trial = table_of(m.Trial)
     trial_id = find_trial_for_record(conn=conn, record=record)
     values = {**trial_row(record.trial), "content_hash": digest, "updated_at": now}
     if trial_id is not None:
@@ -141,31 +137,31 @@ def _write_children(conn: Connection, trial_id: int, record: Record) -> None:
     tid = {"trial_id": trial_id}
     ins = _insert_many
     _adopt_publications(conn, record)
-    ins(conn, _t(m.Publication), [{**tid, **publication_row(p), "position": i}
+    ins(conn, table_of(m.Publication), [{**tid, **publication_row(p), "position": i}
                                   for i, p in enumerate(record.publications)])
-    ins(conn, _t(m.Registration), [
+    ins(conn, table_of(m.Registration), [
         {**tid, "position": i, "registry": r.registry, "identifier": r.identifier,
          "known_registry": normalise(r.registry, r.identifier).known}
         for i, r in enumerate(record.registrations)])
-    ins(conn, _t(m.Condition), [{**tid, "position": i, "name_en": c.en, "name_zh": c.zh}
+    ins(conn, table_of(m.Condition), [{**tid, "position": i, "name_en": c.en, "name_zh": c.zh}
                                 for i, c in enumerate(record.trial.conditions)])
-    ins(conn, _t(m.Institution), [
+    ins(conn, table_of(m.Institution), [
         {**tid, "position": i, "name_en": x.name.en, "name_zh": x.name.zh, "city": x.city,
          "country": x.country} for i, x in enumerate(record.trial.institutions)])
-    source_ids = ins(conn, _t(m.Source), [
+    source_ids = ins(conn, table_of(m.Source), [
         {**tid, "position": i, **s.model_dump(mode="python")} for i, s in enumerate(record.sources)])
     prov = _ProvenanceSink(trial_id, {s.key: sid for s, sid in zip(record.sources, source_ids,
                                                                     strict=True)})
     prov.add("trial", trial_id, record.trial)
-    pop_ids = dict(zip((p.key for p in record.populations), ins(conn, _t(m.Population), [
+    pop_ids = dict(zip((p.key for p in record.populations), ins(conn, table_of(m.Population), [
         {**tid, "position": i, "key": p.key, "label_en": p.label.en, "label_zh": p.label.zh,
          "kind": p.kind.value, "description": p.description}
         for i, p in enumerate(record.populations)]), strict=True))
-    arm_ids = dict(zip((a.key for a in record.arms), ins(conn, _t(m.Arm), [
+    arm_ids = dict(zip((a.key for a in record.arms), ins(conn, table_of(m.Arm), [
         {**tid, "position": i, **arm_row(a)} for i, a in enumerate(record.arms)]), strict=True))
     for arm in record.arms:
         prov.add("arm", arm_ids[arm.key], arm)
-        count_ids = ins(conn, _t(m.ArmCount), [
+        count_ids = ins(conn, table_of(m.ArmCount), [
             {"arm_id": arm_ids[arm.key], "population_id": pop_ids[c.population], "position": j,
              "n": c.n} for j, c in enumerate(arm.counts)])
         for count, cid in zip(arm.counts, count_ids, strict=True):
@@ -178,12 +174,12 @@ def _write_children(conn: Connection, trial_id: int, record: Record) -> None:
                 "timepoint_id": tp_ids.get((item.endpoint, item.timepoint)),
                 "population_id": pop_ids.get(item.population) if item.population else None}
 
-    result_ids = ins(conn, _t(m.Result), [
+    result_ids = ins(conn, table_of(m.Result), [
         {**tid, "position": i, **where(r), "arm_id": arm_ids[r.arm], **result_row(r)}
         for i, r in enumerate(record.results)])
     for r, rid in zip(record.results, result_ids, strict=True):
         prov.add("result", rid, r)
-    cmp_ids = ins(conn, _t(m.Comparison), [
+    cmp_ids = ins(conn, table_of(m.Comparison), [
         {**tid, "position": i, **where(c), **comparison_row(c)}
         for i, c in enumerate(record.comparisons)])
     arm_links = []
@@ -192,8 +188,8 @@ def _write_children(conn: Connection, trial_id: int, record: Record) -> None:
         arm_links += [{"comparison_id": cid, "position": j, "arm_id": arm_ids[a]}
                       for j, a in enumerate(c.arms)]
     if arm_links:
-        conn.execute(insert(_t(m.ComparisonArm)), arm_links)
-    ae_ids = ins(conn, _t(m.AdverseEvent), [
+        conn.execute(insert(table_of(m.ComparisonArm)), arm_links)
+    ae_ids = ins(conn, table_of(m.AdverseEvent), [
         {**tid, "position": i, "arm_id": arm_ids[a.arm], "term_en": a.term.en,
          "term_zh": a.term.zh, "serious": a.serious, "organ_system": a.organ_system,
          "affected": a.affected, "at_risk": a.at_risk, "events": a.events,
@@ -201,12 +197,12 @@ def _write_children(conn: Connection, trial_id: int, record: Record) -> None:
     for a, aid in zip(record.adverse_events, ae_ids, strict=True):
         prov.add("adverse_event", aid, a)
     if prov.rows:
-        conn.execute(insert(_t(m.Provenance)), prov.rows)
+        conn.execute(insert(table_of(m.Provenance)), prov.rows)
 
 
 def _adopt_publications(conn: Connection, record: Record) -> None:
     """Drop publication-only rows (no trial) that this record's publications now cover."""
-    pub = _t(m.Publication)
+    pub = table_of(m.Publication)
     for p in record.publications:
         for column, value in ((pub.c.pmid, p.pmid), (pub.c.doi, p.doi)):
             if value:
@@ -215,7 +211,7 @@ def _adopt_publications(conn: Connection, record: Record) -> None:
 
 def _write_interventions(conn: Connection, record: Record, tid: dict[str, int],
                          arm_ids: dict[str, int], prov: _ProvenanceSink) -> None:
-    iv_ids = _insert_many(conn, _t(m.Intervention), [
+    iv_ids = _insert_many(conn, table_of(m.Intervention), [
         {**tid, "position": i, "key": iv.key, "name_en": iv.name.en, "name_zh": iv.name.zh,
          "kind": iv.kind, "description": iv.description, "other_names": iv.other_names}
         for i, iv in enumerate(record.interventions)])
@@ -224,27 +220,27 @@ def _write_interventions(conn: Connection, record: Record, tid: dict[str, int],
         prov.add("intervention", iv_id, iv)
         links += [{"intervention_id": iv_id, "arm_id": arm_ids[a], "position": j}
                   for j, a in enumerate(iv.arms)]
-        reg_ids = _insert_many(conn, _t(m.Regimen), [
+        reg_ids = _insert_many(conn, table_of(m.Regimen), [
             {"intervention_id": iv_id, "position": j,
              "arm_id": arm_ids[g.arm] if g.arm else None, **regimen_row(g)}
             for j, g in enumerate(iv.regimens)])
         for g, gid in zip(iv.regimens, reg_ids, strict=True):
             prov.add("regimen", gid, g)
     if links:
-        conn.execute(insert(_t(m.InterventionArm)), links)
+        conn.execute(insert(table_of(m.InterventionArm)), links)
 
 
 def _write_endpoints(conn: Connection, record: Record, tid: dict[str, int],
                      pop_ids: dict[str, int], prov: _ProvenanceSink
                      ) -> tuple[dict[str, int], dict[tuple[str, str | None], int]]:
-    ep_ids = dict(zip((e.key for e in record.endpoints), _insert_many(conn, _t(m.Endpoint), [
+    ep_ids = dict(zip((e.key for e in record.endpoints), _insert_many(conn, table_of(m.Endpoint), [
         {**tid, "position": i, **endpoint_row(e),
          "population_id": pop_ids[e.population] if e.population else None}
         for i, e in enumerate(record.endpoints)]), strict=True))
     tp_ids: dict[tuple[str, str | None], int] = {}
     for e in record.endpoints:
         prov.add("endpoint", ep_ids[e.key], e)
-        ids = _insert_many(conn, _t(m.Timepoint), [
+        ids = _insert_many(conn, table_of(m.Timepoint), [
             {"endpoint_id": ep_ids[e.key], "position": j, "key": tp.key, "label_en": tp.label.en,
              "label_zh": tp.label.zh, "value": tp.value,
              "unit": tp.unit.value if tp.unit else None, "is_primary": tp.key == e.primary_timepoint}
@@ -255,7 +251,7 @@ def _write_endpoints(conn: Connection, record: Record, tid: dict[str, int],
 
 def save_publication(*, conn: Connection, publication: Publication) -> Action:
     """Upsert a publication that reports no trial, keyed by PMID or DOI."""
-    pub = _t(m.Publication)
+    pub = table_of(m.Publication)
     values = {**publication_row(publication), "trial_id": None, "position": 0}
     for column, value in ((pub.c.pmid, publication.pmid), (pub.c.doi, publication.doi)):
         if not value:
@@ -277,7 +273,7 @@ def save_publication(*, conn: Connection, publication: Publication) -> Action:
 def replace_findings(*, conn: Connection, trial_id: int, findings: list[Any],
                      now: dt.datetime | None = None) -> None:
     """Store a trial's check findings (evidence.stats.Finding), replacing the previous ones."""
-    table = _t(m.Finding)
+    table = table_of(m.Finding)
     conn.execute(delete(table).where(table.c.trial_id == trial_id))
     now = now or dt.datetime.now(dt.UTC)
     rows = [{"trial_id": trial_id, "position": i, "check_name": f.check, "severity": f.severity,

@@ -23,9 +23,9 @@ def upsert_terms(*, conn: Connection, entries: list[GlossaryEntry],
     """Add terms; an existing term with another translation is refused unless `replace`."""
     from sqlalchemy import insert, select, update
 
-    from evidence.models import GlossaryTerm
+    from evidence.models import GlossaryTerm, table_of
 
-    table = GlossaryTerm.__table__
+    table = table_of(GlossaryTerm)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     now = dt.datetime.now(dt.UTC)
     for entry in entries:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, MetaData, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Trap: the naming convention must be set before the first table class is defined,
@@ -30,6 +30,12 @@ CURATION_STATUSES = ("draft", "reviewed", "verified")
 ARM_ROLES = ("experimental", "placebo_comparator", "active_comparator", "sham_comparator",
              "no_intervention", "other")
 ENDPOINT_ROLES = ("primary", "secondary", "safety", "exploratory", "other")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core Table of a model, for bulk inserts and selects without the ORM."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
