@@ -248,3 +248,34 @@ def test_source_version() -> None:
     assert source_version(Source(key="ctgov", kind=SourceKind.registry, note=note,
                                  retrieved=dt.date(2021, 1, 2))) == dt.date(2021, 1, 2)
     assert source_version(Source(key="abstract", kind=SourceKind.abstract)) is None
+
+
+def test_newer_version_drops_what_the_registry_dropped(json_2023: Record) -> None:
+    gone = "secondary-4"
+    newer = json_2023.model_copy(update={
+        "sources": [json_2023.sources[0].model_copy(update={"retrieved": dt.date(2024, 1, 2)})],
+        "endpoints": [e for e in json_2023.endpoints if e.key != gone],
+        "results": [r for r in json_2023.results if r.endpoint != gone],
+        "comparisons": [c for c in json_2023.comparisons if c.endpoint != gone]})
+    dropped = [len([r for r in json_2023.results if r.endpoint == gone]),
+               len([c for c in json_2023.comparisons if c.endpoint == gone])]
+    assert dropped == [2, 1]
+    result = merge_records(json_2023, newer)
+    merged = valid(result)
+    assert gone not in [e.key for e in merged.endpoints]
+    assert result.changes == [
+        "results: - 2 (no longer in ctgov)",
+        "comparisons: - 1 (no longer in ctgov)",
+        "sources[ctgov].retrieved: none -> 2024-01-02 (from ctgov)",
+        f"endpoints: - {gone} (no longer in ctgov)",
+    ]
+    # A curator's comparison still refers to the endpoint: it stays, and says why.
+    curated = json_2023.model_copy(update={
+        "sources": [*json_2023.sources, Source(key="curator", kind=SourceKind.curator)],
+        "comparisons": [*json_2023.comparisons, json_2023.comparisons[-1].model_copy(update={
+            "provenance": Provenance(source="curator"), "method": "curator's re-analysis"})]})
+    assert curated.comparisons[-1].endpoint == gone
+    kept = merge_records(record_from_data(record_to_data(curated)), newer)
+    assert gone in [e.key for e in valid(kept).endpoints]
+    assert kept.notes == [f"kept endpoints[{gone}]: no longer in ctgov, but other entries "
+                          "refer to it"]
