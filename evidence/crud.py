@@ -41,9 +41,20 @@ class SaveOutcome:
     action: Action
 
 
+def _canonical(data: Any) -> Any:
+    # -0.0 == 0.0, but they serialise differently, and SQLite gives back 0.0.
+    if isinstance(data, float) and data == 0.0:
+        return 0.0
+    if isinstance(data, dict):
+        return {k: _canonical(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_canonical(v) for v in data]
+    return data
+
+
 def content_hash(record: Record) -> str:
     """SHA-256 of the record's canonical JSON: equal records hash equal."""
-    canonical = orjson.dumps(record_to_data(record), option=orjson.OPT_SORT_KEYS)
+    canonical = orjson.dumps(_canonical(record_to_data(record)), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 

@@ -26,13 +26,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when a transaction starts (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    # A deferred SQLite transaction that reads and then writes can fail at once with
+    # "database is locked" when another writer got there first, without waiting for
+    # busy_timeout. Taking the write lock at BEGIN makes a second writer wait instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
-    """An engine with our SQLite pragmas, or a plain PostgreSQL one."""
+    """An engine with our SQLite pragmas and write locking, or a plain PostgreSQL one."""
     from sqlalchemy import create_engine, event
 
     if is_sqlite(url):
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_autocommit_driver)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     return create_engine(url, pool_pre_ping=True)
 

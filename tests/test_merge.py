@@ -136,6 +136,7 @@ def test_newer_registry_version_updates(json_2023: Record, xml_2020: Record) -> 
         "trial.countries: ['Australia', 'Canada', 'Israel', 'Japan', 'Korea, Republic of', "
         "'M... -> ['United States', 'Australia', 'Austria', 'Belgium', 'Canada', 'Ger... "
         "(from ctgov)",
+        "sources[ctgov].retrieved: 2020-08-18 -> 2023-10-06 (from ctgov)",
         "sources[ctgov].note: 'ClinicalTrials.gov legacy XML; data version (versionHolder) "
         "2020-0... -> 'ClinicalTrials.gov API v2 JSON; data version (versionHolder) 2023-... "
         "(from ctgov)",
@@ -266,7 +267,7 @@ def test_newer_version_drops_what_the_registry_dropped(json_2023: Record) -> Non
     assert result.changes == [
         "results: - 2 (no longer in ctgov)",
         "comparisons: - 1 (no longer in ctgov)",
-        "sources[ctgov].retrieved: none -> 2024-01-02 (from ctgov)",
+        "sources[ctgov].retrieved: 2023-10-06 -> 2024-01-02 (from ctgov)",
         f"endpoints: - {gone} (no longer in ctgov)",
     ]
     # A curator's comparison still refers to the endpoint: it stays, and says why.

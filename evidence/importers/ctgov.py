@@ -18,6 +18,7 @@ Mapping rules that are judgement calls, so a curator can check them:
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import math
 import re
@@ -308,7 +309,7 @@ class _Study:
             note.append("other identifiers (not registrations): " + "; ".join(other_ids))
         source = Source(key=SOURCE_KEY, kind=SourceKind.registry,
                         locator=f"https://clinicaltrials.gov/study/{nct}", language="en",
-                        note="; ".join(note))
+                        retrieved=_version_date(version), note="; ".join(note))
         return Record(trial=trial, registrations=registrations, sources=[source],
                       populations=self.populations, arms=self.arms,
                       interventions=self.interventions, endpoints=self.endpoints,
@@ -917,3 +918,13 @@ def read_ctgov_json(locator: str, data: bytes) -> Iterator[ImportItem]:
                 field=f"{prefix}[{i}]"))
         else:
             yield parse_study(study, locator=item_locator)
+
+
+def _version_date(version: str | None) -> dt.date | None:
+    """The registry's data-version date, which orders re-imports (older never wins)."""
+    if not version:
+        return None
+    try:
+        return dt.date.fromisoformat(version)
+    except ValueError:
+        return None
