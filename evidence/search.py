@@ -182,10 +182,10 @@ def drop_statements(dialect: Dialect) -> list[str]:
     if dialect == "sqlite":
         out = [f"DROP TRIGGER IF EXISTS {INDEX_TABLE}_{t}_{s}" for t in TABLES
                for s in ("ai", "ad", "au")]
-        return out + [f"DROP TABLE IF EXISTS {INDEX_TABLE}"]
+        return [*out, f"DROP TABLE IF EXISTS {INDEX_TABLE}"]
     out = [f"DROP TRIGGER IF EXISTS {INDEX_TABLE}_sync ON {t}" for t in TABLES]
     out += [f"DROP FUNCTION IF EXISTS {INDEX_TABLE}_sync_{t}()" for t in TABLES]
-    return out + [f"DROP TABLE IF EXISTS {INDEX_TABLE}"]
+    return [*out, f"DROP TABLE IF EXISTS {INDEX_TABLE}"]
 
 
 # ---- searching ------------------------------------------------------------------------------

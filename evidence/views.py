@@ -206,7 +206,7 @@ COMPARISONS = View(
         Col("effect_measure", "x.effect_measure", "The effect measure, e.g. 'odds ratio'."),
         Col("effect_reported", "x.effect_reported", "The effect estimate exactly as printed."),
         Col("effect_value", "x.effect_value", "The effect estimate as a number."),
-        Col("ci_level", "x.ci_level", "Confidence level of the interval, e.g. 0.95."),
+        Col("ci_level", "x.ci_level", "Confidence level of the interval in percent, e.g. 95."),
         Col("ci_low", "x.ci_low", "Lower confidence limit."),
         Col("ci_high", "x.ci_high", "Upper confidence limit."),
         Col("ci_reported", "x.ci_reported", "The interval exactly as printed."),
