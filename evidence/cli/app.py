@@ -47,11 +47,12 @@ def _global(
 
 
 def _register() -> None:
-    from evidence.cli import checks, records, summaries
+    from evidence.cli import analyst, checks, records, summaries
 
     records.register(app)
     checks.register(app)
     summaries.register(app)
+    analyst.register(app)
 
 
 _register()
