@@ -1,0 +1,109 @@
+"""The benchmarks still run: corpus determinism, an import, every report line (no timing asserts)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bench import import_bench, make_corpus, query_bench
+from evidence.importers.ctgov import read_ctgov_json
+
+STUDIES = 50
+
+
+def _digest(folder: Path) -> str:
+    sha = hashlib.sha256()
+    for path in sorted(folder.rglob("*.json")):
+        sha.update(path.relative_to(folder).as_posix().encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "studies"
+    make_corpus.write_corpus(STUDIES, 7, out)
+    return out
+
+
+def test_corpus_is_deterministic(corpus: Path, tmp_path: Path) -> None:
+    make_corpus.write_corpus(STUDIES, 7, tmp_path / "again")
+    assert _digest(tmp_path / "again") == _digest(corpus)
+    make_corpus.write_corpus(STUDIES, 8, tmp_path / "other")
+    assert _digest(tmp_path / "other") != _digest(corpus)
+
+
+def test_zip_is_deterministic(tmp_path: Path) -> None:
+    make_corpus.write_corpus(10, 3, tmp_path / "a.zip")
+    make_corpus.write_corpus(10, 3, tmp_path / "b.zip")
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+def test_corpus_is_sharded_with_unique_valid_ids(corpus: Path) -> None:
+    files = sorted(corpus.rglob("*.json"))
+    assert len(files) == STUDIES
+    ids = [orjson.loads(f.read_bytes())["protocolSection"]["identificationModule"]["nctId"]
+           for f in files]
+    assert len(set(ids)) == STUDIES
+    for path, nct in zip(files, ids, strict=True):
+        assert path.name == f"{nct}.json"
+        assert path.parent.name == f"{nct[:7]}xxxx"
+
+
+def test_every_generated_study_imports() -> None:
+    # 400 studies: enough for results sections (13%), EudraCT IDs and several arm counts.
+    with_results = eudract = 0
+    arm_counts = set()
+    for name, data in make_corpus.iter_studies(400, 11):
+        [item] = list(read_ctgov_json(name, data))
+        assert item.error is None, f"{name}: {item.error}"
+        assert item.record is not None
+        with_results += bool(item.record.results or item.record.adverse_events)
+        eudract += any(r.registry == "eudract" for r in item.record.registrations)
+        arm_counts.add(len(orjson.loads(data)["protocolSection"]["armsInterventionsModule"]
+                           .get("armGroups", [])))
+    assert 20 <= with_results <= 90
+    assert eudract > 0
+    assert {1, 2, 3, 4} <= arm_counts
+
+
+def test_huge_study_has_about_two_thousand_adverse_event_terms() -> None:
+    pools = make_corpus.load_pools()
+    # Find the first study the generator makes huge, without writing the corpus.
+    for index, nct in enumerate(make_corpus.nct_ids(3000, 1)):
+        study = make_corpus.make_study(index, nct, 1, pools)
+        ae = study.get("resultsSection", {}).get("adverseEventsModule", {})
+        terms = len(ae.get("seriousEvents", [])) + len(ae.get("otherEvents", []))
+        if terms > 1000:
+            assert terms == 341 + 1688
+            return
+    pytest.fail("no very large study in 3,000")
+
+
+def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
+    out = import_bench.run(corpus, tmp_path, ("sqlite",), isolate=False, batch=20)
+    res = out["engines"]["sqlite"]
+    assert res["studies"] == STUDIES and res["created"] == STUDIES and res["failed"] == 0
+    assert res["reimport_unchanged"] == STUDIES
+    # The baseline re-inserts exactly the rows the import wrote.
+    assert res["raw"]["rows"] == res["total_rows"]
+    report = import_bench.format_report(out)
+    for metric in ("import studies/s", "import seconds", "rows written", "import rows/s",
+                   "raw baseline rows/s", "raw baseline seconds", "import / raw (total)",
+                   "write / raw (derived)", "peak RSS MB", "database bytes/study",
+                   "re-import studies/s", "failed studies", "sniff", "read", "parse", "map",
+                   "checks", "write (derived)"):
+        assert any(line.startswith(metric + " ") for line in report.splitlines()), metric
+
+    queries = query_bench.run(str(tmp_path / "import.db"), tmp_path, lookups=10, names=3,
+                              repeat=2, export_limit=5)
+    text = query_bench.format_report(queries)
+    for metric in ("lookup by registration ID (whole record)", "results by endpoint name",
+                   "summary render en", "summary render zh", "summary export en",
+                   "summary export zh"):
+        assert any(line.startswith(metric) for line in text.splitlines()), metric
+    assert ("search en " in text and "search zh " in text) or "search: not available" in text
+    assert queries["summaries"]["en"]["export_trials"] == 5
