@@ -16,7 +16,6 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from evidence import models as m
-from evidence.errors import RecordError
 from evidence.models import table_of
 from evidence.recordio import record_to_data
 from evidence.records import Provenance, Publication, Record, Traced
@@ -39,6 +38,9 @@ Action = Literal["created", "updated", "unchanged"]
 class SaveOutcome:
     trial_id: int
     action: Action
+    changes: tuple[str, ...] = ()  # what the save changed, one readable line each
+    notes: tuple[str, ...] = ()  # what it kept or skipped, and why
+    record: Record | None = None  # the record as stored (after any merge)
 
 
 def _canonical(data: Any) -> Any:
@@ -65,8 +67,8 @@ def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> 
     return list(conn.execute(stmt, rows).scalars())
 
 
-def find_trial_for_record(*, conn: Connection, record: Record) -> int | None:
-    """The existing trial this record describes: by any registration ID, else PMID/DOI."""
+def find_trials_for_record(*, conn: Connection, record: Record) -> list[int]:
+    """Stored trials this record describes, oldest first: by any registration ID, else PMID/DOI."""
     reg = table_of(m.Registration)
     identifiers = [r.identifier for r in record.registrations]
     found: set[int] = set()
@@ -80,10 +82,7 @@ def find_trial_for_record(*, conn: Connection, record: Record) -> int | None:
                 if value:
                     found |= {t for t in conn.execute(select(pub.c.trial_id).where(column == value))
                               .scalars() if t is not None}
-    if len(found) > 1:
-        raise RecordError(f"its identifiers belong to {len(found)} different trials "
-                          f"(ids {sorted(found)}); merge them first", record=record.label())
-    return found.pop() if found else None
+    return sorted(found)
 
 
 # Child tables that hang off trial directly; grandchildren go by ON DELETE CASCADE.
@@ -99,18 +98,45 @@ def _delete_children(conn: Connection, trial_id: int) -> None:
             conn.execute(delete(table).where(table.c.trial_id == trial_id))
 
 
-def save_record(*, conn: Connection, record: Record, now: dt.datetime | None = None) -> SaveOutcome:
-    """Insert the record as a new trial, or replace the trial it keys onto; idempotent."""
+def save_record(*, conn: Connection, record: Record, merge: bool = False,
+                now: dt.datetime | None = None) -> SaveOutcome:
+    """Store a record as a new trial, or onto the stored trial sharing an identifier.
+
+    `merge=False` (a curator's record file) replaces the stored trial; `merge=True`
+    (a registry, PubMed or abstract source) merges into it by evidence.merge's rules,
+    keeping curator work. Stored trials the record bridges (it lists IDs of two of
+    them) become one. Saving the same content again changes nothing.
+    """
+    from evidence.merge import merge_records
+    from evidence.reader import RawDB, load_record
+
     record = normalise_registrations(record)
-    digest = content_hash(record)
     now = now or dt.datetime.now(dt.UTC)
     trial = table_of(m.Trial)
-    trial_id = find_trial_for_record(conn=conn, record=record)
+    ids = find_trials_for_record(conn=conn, record=record)
+    changes: list[str] = []
+    notes: list[str] = []
+    if len(ids) > 1 or (ids and merge):
+        db = RawDB.inside(conn)
+        stored = load_record(db, ids[0])
+        for other in ids[1:]:
+            bridged = merge_records(stored, load_record(db, other))
+            stored = bridged.record
+            changes += bridged.changes
+            notes.append(f"trial #{other} shares an identifier with #{ids[0]}; merged into it")
+            conn.execute(delete(trial).where(trial.c.id == other))
+        if merge:
+            result = merge_records(stored, record)
+            notes += result.notes
+            changes += result.changes
+            record = stored if result.skipped_older else result.record
+    digest = content_hash(record)
     values = {**trial_row(record.trial), "content_hash": digest, "updated_at": now}
-    if trial_id is not None:
+    if ids:
+        trial_id = ids[0]
         old_hash = conn.execute(select(trial.c.content_hash).where(trial.c.id == trial_id)).scalar()
         if old_hash == digest:
-            return SaveOutcome(trial_id, "unchanged")
+            return SaveOutcome(trial_id, "unchanged", (), tuple(notes), record)
         _delete_children(conn, trial_id)
         conn.execute(update(trial).where(trial.c.id == trial_id)
                      .values(**values, version=trial.c.version + 1))
@@ -119,7 +145,7 @@ def save_record(*, conn: Connection, record: Record, now: dt.datetime | None = N
         trial_id = _insert_many(conn, trial, [{**values, "created_at": now, "version": 1}])[0]
         action = "created"
     _write_children(conn, trial_id, record)
-    return SaveOutcome(trial_id, action)
+    return SaveOutcome(trial_id, action, tuple(changes), tuple(notes), record)
 
 
 class _ProvenanceSink:

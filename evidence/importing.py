@@ -29,6 +29,7 @@ class ItemOutcome:
     kind: str = "trial"  # or "publication"
     message: str = ""
     notes: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -87,17 +88,25 @@ def _reader(fmt: str) -> Callable[[str, bytes], Iterator[ImportItem]]:
     raise EvidenceError(f"unknown source format {fmt!r}")
 
 
-def iter_items(path: Path, fmt: str | None = None) -> Iterator[ImportItem]:
+def iter_items(path: Path, fmt: str) -> Iterator[ImportItem]:
     """Every study/article/record in a file, folder or zip, parsed but not saved."""
-    from evidence.importers.sources import detect_format, iter_files
+    from evidence.importers.sources import iter_files
 
     try:
-        fmt = fmt or detect_format(path)
         read = _reader(fmt)
         for locator, data in iter_files(path):
             yield from read(locator, data)
     except RecordError as exc:
         yield ImportItem(str(path), error=exc)
+
+
+def _detect(path: Path, fmt: str | None) -> str | ImportItem:
+    from evidence.importers.sources import detect_format
+
+    try:
+        return fmt or detect_format(path)
+    except RecordError as exc:
+        return ImportItem(str(path), error=exc)
 
 
 def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
@@ -112,15 +121,19 @@ def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
             if on_item:
                 on_item(outcome)
             continue
-        for item in iter_items(path, fmt):
-            outcome = _save_item(engine, item, dry_run=dry_run)
+        path_fmt = _detect(path, fmt)
+        items = [path_fmt] if isinstance(path_fmt, ImportItem) else iter_items(path, path_fmt)
+        for item in items:
+            # A curator's record file is authoritative; other sources merge into it.
+            outcome = _save_item(engine, item, dry_run=dry_run, merge=path_fmt != "record")
             report.items.append(outcome)
             if on_item:
                 on_item(outcome)
     return report
 
 
-def _save_item(engine: Engine, item: ImportItem, *, dry_run: bool) -> ItemOutcome:
+def _save_item(engine: Engine, item: ImportItem, *, dry_run: bool,
+               merge: bool = False) -> ItemOutcome:
     from sqlalchemy.exc import IntegrityError
 
     from evidence import crud as c
@@ -132,14 +145,15 @@ def _save_item(engine: Engine, item: ImportItem, *, dry_run: bool) -> ItemOutcom
             transaction = conn.begin()
             try:
                 if item.record is not None:
-                    saved = c.save_record(conn=conn, record=item.record)
-                    if saved.action != "unchanged":
+                    saved = c.save_record(conn=conn, record=item.record, merge=merge)
+                    if saved.action != "unchanged" and saved.record is not None:
                         from evidence.stats import run_checks
 
                         c.replace_findings(conn=conn, trial_id=saved.trial_id,
-                                           findings=run_checks(item.record))
+                                           findings=run_checks(saved.record))
                     outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
-                                          saved.trial_id, notes=item.notes)
+                                          saved.trial_id, notes=[*item.notes, *saved.notes],
+                                          changes=list(saved.changes))
                 elif item.publication is not None:
                     pub_saved = c.save_publication(conn=conn, publication=item.publication)
                     outcome = ItemOutcome(item.locator, pub_saved, item.publication.pmid

@@ -30,32 +30,45 @@ from evidence.rowmap import (
 class RawDB:
     """A DB-API connection that takes `:name` parameters on both engines."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connection: Any = None) -> None:
         self.sqlite = is_sqlite(url)
-        if self.sqlite:
+        self.owned = connection is None
+        if connection is not None:
+            self.conn: Any = connection
+        elif self.sqlite:
             import sqlite3
 
             path = sqlite_path(url)
-            self.conn: Any = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path != ":memory:" \
-                else sqlite3.connect(":memory:")
-            self.conn.row_factory = sqlite3.Row
+            self.conn = (sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                         if path != ":memory:" else sqlite3.connect(":memory:"))
         else:
             import psycopg
-            from psycopg.rows import dict_row
 
             conninfo = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
             try:
-                self.conn = psycopg.connect(conninfo, row_factory=dict_row, autocommit=True)
+                self.conn = psycopg.connect(conninfo, autocommit=True)
             except psycopg.OperationalError as exc:
                 raise EvidenceError(f"cannot connect to PostgreSQL: {exc}") from None
+
+    @classmethod
+    def inside(cls, connection: Any) -> RawDB:
+        """Read through an open SQLAlchemy Connection, inside its transaction."""
+        return cls(str(connection.engine.url), connection=connection.connection.driver_connection)
 
     def all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         if not self.sqlite:
             sql = re.sub(r":(\w+)", r"%(\1)s", sql)
-        return [dict(row) for row in self.conn.execute(sql, params).fetchall()]
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
 
     def close(self) -> None:
-        self.conn.close()
+        if self.owned:
+            self.conn.close()
 
     def __enter__(self) -> RawDB:
         return self

@@ -68,6 +68,8 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
     def show(outcome: ItemOutcome) -> None:
         if outcome.outcome == "failed":
             console.print(f"Error: {outcome.message}")
+        for change in outcome.changes:
+            console.print(f"Changed: {outcome.label}: {change}")
         for note in outcome.notes:
             console.print(f"Note: {outcome.locator}: {note}")
 
@@ -111,7 +113,8 @@ def import_(
     """
     report = _progress_import(_url(ctx), paths, source.value if source else None, dry_run)
     rows = [{"item": i.locator, "outcome": i.outcome, "trial": i.label, "id": i.trial_id,
-             "kind": i.kind, "message": i.message, "notes": i.notes} for i in report.items]
+             "kind": i.kind, "message": i.message, "changes": i.changes, "notes": i.notes}
+            for i in report.items]
     emit(rows, ("item", "outcome", "trial", "id"), fmt, title="Import")
     prefix = "Dry run, nothing written: " if dry_run else ""
     message(prefix + report.summary())
