@@ -190,7 +190,7 @@ def drop_statements(dialect: Dialect) -> list[str]:
 
 # ---- searching ------------------------------------------------------------------------------
 
-_TERM = re.compile(r'"([^"]+)"|(\S+)')
+_TERM = re.compile(r'"([^"]*)"|([^\s"]+)')
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SNIPPET_CONTEXT = 30
 
@@ -209,7 +209,7 @@ class Hit:
 
 def parse_terms(text: str) -> list[str]:
     """Whitespace-separated terms; "double quotes" keep a phrase together."""
-    terms = [(m.group(1) or m.group(2)).strip() for m in _TERM.finditer(text)]
+    terms = [(m.group(1) or m.group(2) or "").strip() for m in _TERM.finditer(text)]
     return list(dict.fromkeys(t for t in terms if t))
 
 

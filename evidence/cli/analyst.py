@@ -65,8 +65,7 @@ def query(
     The flat views v_trials, v_results, v_comparisons, v_regimens and
     v_adverse_events need no joins; docs/schema.md describes every table and view.
 
-    Example: evidence query "SELECT arm_label_en, reported, events, n FROM v_results
-    WHERE endpoint_role = 'primary' AND timepoint_value = :week" --param week=12
+    Example: evidence query "SELECT * FROM v_results WHERE timepoint_value = :w" -p w=12
     """
     from evidence.sqlquery import parse_params, run_query
 
