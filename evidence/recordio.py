@@ -37,6 +37,8 @@ _FRIENDLY = {
 
 
 def _message(error: Any) -> str:
+    if error["type"] == "value_error" and "error" in error.get("ctx", {}):
+        return str(error["ctx"]["error"])  # our own validators' words, without "Value error, "
     template = _FRIENDLY.get(error["type"])
     if template:
         try:

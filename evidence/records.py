@@ -30,6 +30,16 @@ class Model(BaseModel):
     # Unknown fields are rejected, never dropped: a typo must not lose data.
     model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_default=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # U+0000 never occurs in a real report and PostgreSQL text cannot hold it:
+        # refuse it here rather than fail halfway through a database write.
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            raise ValueError("contains a NUL character (U+0000)")
+        return value
+
 
 class Text(Model):
     """The same text in English and Chinese; either may be missing."""

@@ -88,6 +88,13 @@ def test_schema_error_names_file_and_field_path(seed_data: dict[str, Any]) -> No
     assert _error(data) == "bad.yaml: arms[1].n_randomised: must be ≥ 0"
 
 
+def test_nul_characters_are_refused_before_any_database_sees_them(
+        seed_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(seed_data)
+    data["trial"]["countries"] = ["China", "Chi\x00na"]
+    assert _error(data) == "bad.yaml: trial.countries: contains a NUL character (U+0000)"
+
+
 def test_unknown_fields_are_rejected_not_dropped(seed_data: dict[str, Any]) -> None:
     data = copy.deepcopy(seed_data)
     data["arms"][0]["n_randomized"] = 30

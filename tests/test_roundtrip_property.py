@@ -31,7 +31,9 @@ def records(draw: st.DrawFn) -> Record:
     data: dict[str, Any] = __import__("copy").deepcopy(SEED)
     trial = data["trial"]
     trial["title"] = {"en": draw(texts), "zh": draw(maybe_text)}
-    trial["acronym"] = draw(st.none() | st.text(min_size=1, max_size=20))
+    trial["acronym"] = draw(st.none() | st.text(
+        alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+        min_size=1, max_size=20))
     trial["enrollment"] = {"planned": draw(st.none() | st.integers(0, 10**6))}
     trial["countries"] = draw(st.lists(texts, max_size=3))
     trial["start_date"] = draw(st.none() | st.sampled_from(["2015", "2015-06", "2015-06-30"]))
