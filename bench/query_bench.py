@@ -235,7 +235,7 @@ def build_database(studies: int, corpus: Path | None, scratch: Path, seed: int) 
     url = f"sqlite:///{path}"
     db.upgrade(url)
     engine = db.connect_checked(url)
-    import_paths(engine, [source])
+    import_paths(engine, [source], fmt="ctgov")
     engine.dispose()
     return str(path)
 
