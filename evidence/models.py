@@ -82,7 +82,9 @@ class Trial(SQLModel, table=True):
     curation_status: str = Field(default="draft", sa_type=String(16), index=True)
     brief_summary: str | None = _text()
     content_hash: str = Field(sa_type=String(64))
+    # Optimistic locking: every change bumps it; an edit based on an older one is refused.
     version: int = Field(default=1)
+    last_editor: str | None = Field(default=None, sa_type=String(120))
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -405,3 +407,61 @@ class Finding(SQLModel, table=True):
     message: str = Field(sa_type=Text)
     data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     checked_at: dt.datetime
+
+
+AUDIT_ACTIONS = ("import", "edit", "merge", "review", "reject", "reopen", "adjudicate", "delete")
+
+
+class AuditEvent(SQLModel, table=True):
+    """One change to a trial, written in the same transaction as the change.
+
+    Append-only: the program never updates or deletes these rows. `trial_id` has no
+    foreign key on purpose, so a trial's history outlives the trial.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),
+        Index("ix_audit_event_trial", "trial_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int | None = None
+    trial_label: str = Field(sa_type=String(120))
+    action: str = Field(sa_type=String(16))
+    curator: str = Field(sa_type=String(120))
+    command: str | None = _text()
+    at: dt.datetime
+    version_before: int | None = None
+    version_after: int | None = None
+    status_before: str | None = Field(default=None, sa_type=String(16))
+    status_after: str | None = Field(default=None, sa_type=String(16))
+    reason: str | None = _text()
+    # [{"path": "arms[il2].n_analysed", "before": 30, "after": 29}, ...]
+    changes: list[dict[str, Any]] | None = _json_list()
+
+
+class Extraction(SQLModel, table=True):
+    """One curator's own extraction of a trial, kept apart until adjudicated."""
+
+    __table_args__ = (UniqueConstraint("trial_key", "curator"),)
+    id: int | None = Field(default=None, primary_key=True)
+    trial_key: str = Field(sa_type=String(64), index=True)
+    curator: str = Field(sa_type=String(120))
+    record: dict[str, Any] = Field(sa_type=JSON)
+    content_hash: str = Field(sa_type=String(64))
+    source_file: str | None = _text()
+    submitted_at: dt.datetime
+
+
+class Adjudication(SQLModel, table=True):
+    """The decisions that turned two extractions into the consensus record."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int | None = Field(default=None, foreign_key="trial.id", ondelete="SET NULL",
+                                 index=True)
+    trial_key: str = Field(sa_type=String(64))
+    curator: str = Field(sa_type=String(120))
+    extraction_a_id: int = Field(foreign_key="extraction.id")
+    extraction_b_id: int = Field(foreign_key="extraction.id")
+    decisions: dict[str, Any] = Field(sa_type=JSON)
+    decided_at: dt.datetime

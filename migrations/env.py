@@ -12,12 +12,21 @@ from evidence.db import make_engine
 from evidence.models import metadata
 
 config = context.config
+
+
+def include_object(_obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Leave out what no model describes: the search index (raw SQL in 0003, FTS5 on SQLite)."""
+    from evidence.search import is_index_table
+
+    return not (type_ == "table" and reflected and compare_to is None
+                and name is not None and is_index_table(name))
 url = config.get_main_option("sqlalchemy.url") or database_url()
 
 
 def run_migrations_offline() -> None:
     context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                      render_as_batch=is_sqlite(url))
+                      render_as_batch=is_sqlite(url), include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,7 +40,7 @@ def _run(connection: Connection) -> None:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
     context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=sqlite, compare_type=True)
+                      render_as_batch=sqlite, compare_type=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
     if sqlite:
