@@ -45,7 +45,9 @@ TABLES: dict[str, dict[str, str]] = {
         "brief_summary": "The registry's brief summary.",
         "content_hash": "SHA-256 of the record's canonical JSON: re-importing an equal record "
                         "changes nothing.",
-        "version": "Starts at 1; +1 each time an import changes the trial.",
+        "version": "Starts at 1; +1 on every change. An edit based on an older version is "
+                   "refused (optimistic locking).",
+        "last_editor": "The curator who last changed the trial.",
         "created_at": "When the trial was first imported (UTC).",
         "updated_at": "When an import last changed it (UTC).",
     },
@@ -280,6 +282,42 @@ TABLES: dict[str, dict[str, str]] = {
         "message": "The finding in words.",
         "data": "JSON with the numbers: reported, recomputed, tests tried and their p.",
         "checked_at": "When the check ran (UTC).",
+    },
+    "audit_event": {
+        "": "One change to a trial, written in the same transaction as the change; "
+            "append-only.",
+        "trial_id": "The trial changed (trial.id). No foreign key on purpose: the history "
+                    "outlives a deleted trial.",
+        "trial_label": "The trial's label at the time, e.g. its first registration ID.",
+        "action": "import, edit, merge, review, reject, reopen, adjudicate or delete.",
+        "curator": "Who made the change.",
+        "command": "The command line that made it.",
+        "at": "When (UTC).",
+        "version_before": "trial.version before the change.",
+        "version_after": "trial.version after the change.",
+        "status_before": "curation_status before the change.",
+        "status_after": "curation_status after the change.",
+        "reason": "Why, as given by the curator.",
+        "changes": "JSON list of changed fields: {path, before, after}.",
+    },
+    "extraction": {
+        "": "One curator's own extraction of a trial, kept apart until adjudicated.",
+        "trial_key": "Which trial the extraction is of (e.g. its registration ID).",
+        "curator": "The curator; one extraction per curator and trial_key.",
+        "record": "The extracted record as JSON.",
+        "content_hash": "SHA-256 of the record's canonical JSON.",
+        "source_file": "The file it was submitted from.",
+        "submitted_at": "When it was submitted (UTC).",
+    },
+    "adjudication": {
+        "": "The decisions that turned two extractions into the consensus record.",
+        "trial_id": "The consensus trial (trial.id); NULL once that trial is deleted.",
+        "trial_key": "Which trial the extractions are of.",
+        "curator": "The adjudicating curator.",
+        "extraction_a_id": "The first extraction (extraction.id).",
+        "extraction_b_id": "The second extraction (extraction.id).",
+        "decisions": "JSON: for each disagreement, which value was kept and why.",
+        "decided_at": "When (UTC).",
     },
 }
 

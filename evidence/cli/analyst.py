@@ -65,7 +65,7 @@ def query(
     The flat views v_trials, v_results, v_comparisons, v_regimens and
     v_adverse_events need no joins; docs/schema.md describes every table and view.
 
-    Example: evidence query "SELECT * FROM v_results WHERE timepoint_value = :w" -p w=12
+    Example: evidence query "SELECT * FROM v_results WHERE n > :n" -p n=20
     """
     from evidence.sqlquery import parse_params, run_query
 
