@@ -112,6 +112,9 @@ TRACED: Final = frozenset({"trial", "arms", "arms.counts", "interventions",
                            "interventions.regimens", "endpoints", "results", "comparisons",
                            "adverse_events"})
 PROVENANCE: Final = frozenset({"provenance", "field_provenance"})
+# Bookkeeping of the file, not evidence extracted from the trial: never a diff,
+# and the consensus keeps a's.
+ROOT_METADATA: Final = frozenset({"format", "base_version"})
 
 
 def _escape(part: str) -> str:
@@ -198,7 +201,8 @@ class Walk:
             self._frames.append([])
         out: dict[str, Any] = {}
         for key in merged_keys(a, b):
-            if key in PROVENANCE and not self.with_provenance:
+            if (key in PROVENANCE and not self.with_provenance) or (
+                    not shape and key in ROOT_METADATA):
                 if key in a:
                     out[key] = a[key]
                 continue
