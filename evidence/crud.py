@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from sqlalchemy import Table, delete, insert, select, update
@@ -30,6 +30,9 @@ from evidence.rowmap import (
     trial_row,
 )
 from evidence.validation import normalise_registrations
+
+if TYPE_CHECKING:
+    from evidence.curation import Actor
 
 Action = Literal["created", "updated", "unchanged"]
 
@@ -99,53 +102,103 @@ def _delete_children(conn: Connection, trial_id: int) -> None:
 
 
 def save_record(*, conn: Connection, record: Record, merge: bool = False,
+                actor: Actor | None = None, action: str | None = None,
                 now: dt.datetime | None = None) -> SaveOutcome:
     """Store a record as a new trial, or onto the stored trial sharing an identifier.
 
     `merge=False` (a curator's record file) replaces the stored trial; `merge=True`
     (a registry, PubMed or abstract source) merges into it by evidence.merge's rules,
     keeping curator work. Stored trials the record bridges (it lists IDs of two of
-    them) become one. Saving the same content again changes nothing.
+    them) become one. Saving the same content again changes nothing. The curation
+    status is the workflow's: a file cannot set it, and an edit of a reviewed trial
+    sends it back to draft. Every change is audited in this transaction.
     """
+    from evidence.curation import check_editable, field_changes, write_audit
     from evidence.merge import merge_records
     from evidence.reader import RawDB, load_record
 
-    record = normalise_registrations(record)
+    base_version = record.base_version
+    record = normalise_registrations(record).model_copy(update={"base_version": None})
     now = now or dt.datetime.now(dt.UTC)
     trial = table_of(m.Trial)
     ids = find_trials_for_record(conn=conn, record=record)
     changes: list[str] = []
     notes: list[str] = []
-    if len(ids) > 1 or (ids and merge):
-        db = RawDB.inside(conn)
-        stored = load_record(db, ids[0])
+    before: Record | None = None
+    stored: dict[str, Any] = {}
+    if ids:
+        before = load_record(RawDB.inside(conn), ids[0])
+        stored = dict(conn.execute(select(trial.c.version, trial.c.curation_status,
+                                          trial.c.last_editor, trial.c.updated_at)
+                                   .where(trial.c.id == ids[0])).mappings().one())
+        current = before
         for other in ids[1:]:
-            bridged = merge_records(stored, load_record(db, other))
-            stored = bridged.record
+            bridged = merge_records(current, load_record(RawDB.inside(conn), other))
+            current = bridged.record
             changes += bridged.changes
             notes.append(f"trial #{other} shares an identifier with #{ids[0]}; merged into it")
             conn.execute(delete(trial).where(trial.c.id == other))
         if merge:
-            result = merge_records(stored, record)
+            result = merge_records(current, record)
             notes += result.notes
             changes += result.changes
-            record = stored if result.skipped_older else result.record
+            record = current if result.skipped_older else result.record
+        elif len(ids) > 1:
+            notes.append("the record file replaces the bridged trials' content")
+        record = _workflow_status(record, stored["curation_status"], before,
+                                  notes if not merge else [])
+    elif record.trial.curation_status.value == "verified":
+        notes.append("status verified -> reviewed: only `evidence review` verifies a trial")
+        record = _with_status(record, "reviewed")
     digest = content_hash(record)
-    values = {**trial_row(record.trial), "content_hash": digest, "updated_at": now}
+    values = {**trial_row(record.trial), "content_hash": digest, "updated_at": now,
+              "last_editor": actor.curator if actor else None}
     if ids:
         trial_id = ids[0]
         old_hash = conn.execute(select(trial.c.content_hash).where(trial.c.id == trial_id)).scalar()
-        if old_hash == digest:
+        unchanged = old_hash == digest and len(ids) == 1
+        check_editable(stored=stored, base_version=base_version, label=record.label(),
+                       changes_content=not unchanged)
+        if unchanged:
             return SaveOutcome(trial_id, "unchanged", (), tuple(notes), record)
         _delete_children(conn, trial_id)
         conn.execute(update(trial).where(trial.c.id == trial_id)
                      .values(**values, version=trial.c.version + 1))
-        action: Action = "updated"
+        outcome: Action = "updated"
     else:
         trial_id = _insert_many(conn, trial, [{**values, "created_at": now, "version": 1}])[0]
-        action = "created"
+        outcome = "created"
     _write_children(conn, trial_id, record)
-    return SaveOutcome(trial_id, action, tuple(changes), tuple(notes), record)
+    version_before = stored.get("version")
+    write_audit(conn=conn, trial_id=trial_id, label=record.label(),
+                action=action or ("import" if before is None else "merge" if merge else "edit"),
+                actor=actor, version_before=version_before,
+                version_after=(version_before or 0) + 1,
+                status_before=stored.get("curation_status"),
+                status_after=record.trial.curation_status.value,
+                changes=field_changes(before, record))
+    return SaveOutcome(trial_id, outcome, tuple(changes), tuple(notes), record)
+
+
+def _with_status(record: Record, status: str) -> Record:
+    from evidence.records import CurationStatus
+
+    trial = record.trial.model_copy(update={"curation_status": CurationStatus(status)})
+    return record.model_copy(update={"trial": trial})
+
+
+def _workflow_status(record: Record, stored_status: str, before: Record | None,
+                     notes: list[str]) -> Record:
+    """The stored status, or draft when the content of a reviewed trial changes."""
+    if record.trial.curation_status.value != stored_status:
+        notes.append(f"kept curation status {stored_status} (the file says "
+                     f"{record.trial.curation_status.value}; use `evidence review`)")
+    record = _with_status(record, stored_status)
+    if stored_status == "reviewed" and before is not None and \
+            content_hash(record) != content_hash(_with_status(before, stored_status)):
+        notes.append("status reviewed -> draft: the content changed after review")
+        record = _with_status(record, "draft")
+    return record
 
 
 class _ProvenanceSink:

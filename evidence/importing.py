@@ -17,6 +17,8 @@ from evidence.importers.base import ImportItem
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from evidence.curation import Actor
+
 Outcome = Literal["created", "updated", "unchanged", "failed"]
 
 
@@ -109,10 +111,19 @@ def _detect(path: Path, fmt: str | None) -> str | ImportItem:
         return ImportItem(str(path), error=exc)
 
 
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    fmt: str | None = None
+    dry_run: bool = False
+    actor: Actor | None = None
+    as_extraction: bool = False  # store as this curator's extraction, not into the trial
+
+
 def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
-                 dry_run: bool = False,
+                 dry_run: bool = False, actor: Actor | None = None, as_extraction: bool = False,
                  on_item: Callable[[ItemOutcome], None] | None = None) -> ImportReport:
     """Import every item of every path, each in its own transaction."""
+    options = ImportOptions(fmt, dry_run, actor, as_extraction)
     report = ImportReport()
     for path in paths:
         if not path.exists():
@@ -125,58 +136,75 @@ def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
         items = [path_fmt] if isinstance(path_fmt, ImportItem) else iter_items(path, path_fmt)
         for item in items:
             # A curator's record file is authoritative; other sources merge into it.
-            outcome = _save_item(engine, item, dry_run=dry_run, merge=path_fmt != "record")
+            outcome = _save_item(engine, item, options, merge=path_fmt != "record")
             report.items.append(outcome)
             if on_item:
                 on_item(outcome)
     return report
 
 
-def _save_item(engine: Engine, item: ImportItem, *, dry_run: bool,
+# Two writers creating the same new trial at once: the loser hits the unique
+# registration constraint; trying again finds the winner's trial and merges or
+# reports it unchanged, so the end state is one trial, not an error.
+RETRIES = 3
+
+
+def _save_item(engine: Engine, item: ImportItem, options: ImportOptions, *,
                merge: bool = False) -> ItemOutcome:
     from sqlalchemy.exc import IntegrityError
 
-    from evidence import crud as c
-
     if item.error is not None:
         return ItemOutcome(item.locator, "failed", message=str(item.error), notes=item.notes)
-    try:
-        with engine.connect() as conn:
-            transaction = conn.begin()
-            try:
-                if item.record is not None:
-                    saved = c.save_record(conn=conn, record=item.record, merge=merge)
-                    if saved.action != "unchanged" and saved.record is not None:
-                        from evidence.stats import run_checks
+    for attempt in range(RETRIES):
+        try:
+            return _save_once(engine, item, options, merge=merge)
+        except IntegrityError as exc:
+            if attempt == RETRIES - 1:
+                # A database constraint caught what validation did not; nothing was written.
+                return ItemOutcome(item.locator, "failed", notes=item.notes,
+                                   message=f"{item.locator}: refused by the database: {exc.orig}")
+        except RecordError as exc:
+            if exc.file is None:
+                exc.file = item.locator
+            return ItemOutcome(item.locator, "failed", message=str(exc), notes=item.notes)
+        except EvidenceError as exc:
+            return ItemOutcome(item.locator, "failed", message=f"{item.locator}: {exc}",
+                               notes=item.notes)
+    raise AssertionError("unreachable")
 
-                        c.replace_findings(conn=conn, trial_id=saved.trial_id,
-                                           findings=run_checks(saved.record))
-                    outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
-                                          saved.trial_id, notes=[*item.notes, *saved.notes],
-                                          changes=list(saved.changes))
-                elif item.publication is not None:
-                    pub_saved = c.save_publication(conn=conn, publication=item.publication)
-                    outcome = ItemOutcome(item.locator, pub_saved, item.publication.pmid
-                                          or item.publication.doi or "", kind="publication",
-                                          notes=item.notes)
-                else:
-                    raise RecordError("importer produced nothing", file=item.locator)
-            except BaseException:
-                transaction.rollback()
-                raise
-            if dry_run:
-                transaction.rollback()
-            else:
-                transaction.commit()
-        return outcome
-    except RecordError as exc:
-        if exc.file is None:
-            exc.file = item.locator
-        return ItemOutcome(item.locator, "failed", message=str(exc), notes=item.notes)
-    except EvidenceError as exc:
-        return ItemOutcome(item.locator, "failed", message=f"{item.locator}: {exc}",
-                           notes=item.notes)
-    except IntegrityError as exc:
-        # A database constraint caught what validation did not; nothing was written.
-        return ItemOutcome(item.locator, "failed", notes=item.notes,
-                           message=f"{item.locator}: refused by the database: {exc.orig}")
+
+def _save_once(engine: Engine, item: ImportItem, options: ImportOptions, *,
+               merge: bool) -> ItemOutcome:
+    from evidence import crud as c
+
+    with engine.connect() as conn, conn.begin() as transaction:
+        if item.record is not None and options.as_extraction:
+            from evidence.curation import current_curator
+            from evidence.extractions import save_extraction
+
+            curator = options.actor.curator if options.actor else current_curator()
+            action = save_extraction(conn=conn, record=item.record, curator=curator,
+                                     source_file=item.locator)
+            outcome = ItemOutcome(item.locator, action, item.record.label(), None,
+                                  kind="extraction", notes=item.notes)
+        elif item.record is not None:
+            saved = c.save_record(conn=conn, record=item.record, merge=merge,
+                                  actor=options.actor)
+            if saved.action != "unchanged" and saved.record is not None:
+                from evidence.stats import run_checks
+
+                c.replace_findings(conn=conn, trial_id=saved.trial_id,
+                                   findings=run_checks(saved.record))
+            outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
+                                  saved.trial_id, notes=[*item.notes, *saved.notes],
+                                  changes=list(saved.changes))
+        elif item.publication is not None:
+            pub_saved = c.save_publication(conn=conn, publication=item.publication)
+            outcome = ItemOutcome(item.locator, pub_saved, item.publication.pmid
+                                  or item.publication.doi or "", kind="publication",
+                                  notes=item.notes)
+        else:
+            raise RecordError("importer produced nothing", file=item.locator)
+        if options.dry_run:
+            transaction.rollback()
+    return outcome

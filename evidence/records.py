@@ -436,6 +436,9 @@ class Record(Model):
     """One trial and everything extracted about it."""
 
     format: str = Field(FORMAT, pattern=re.escape(FORMAT).replace("1", r"\d+"))
+    base_version: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="The trial version this file was exported from; an import refuses "
+                          "the file if the trial has changed since (optimistic locking)")
     trial: Trial
     registrations: list[Registration] = Field(default_factory=list)
     publications: list[Publication] = Field(default_factory=list)

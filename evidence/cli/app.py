@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from evidence.config import ENV_DATABASE_URL, database_url
+from evidence.curation import ENV_CURATOR, Actor, current_curator
 from evidence.errors import EvidenceError
 
 
@@ -21,6 +22,11 @@ class Context:
     """Global options handed to every command on ctx.obj."""
 
     url: str
+    curator: str
+
+    def actor(self) -> Actor:
+        """The curator and the command line, for the audit trail."""
+        return Actor(self.curator, " ".join(["evidence", *sys.argv[1:]])[:2000])
 
 
 app = typer.Typer(
@@ -42,14 +48,18 @@ def _global(
         "--db", envvar=ENV_DATABASE_URL, show_envvar=True,
         help="Database URL or SQLite file path "
              "(default: evidence.db here; e.g. postgresql+psycopg://user@host/db).")] = None,
+    curator: Annotated[str | None, typer.Option(
+        "--curator", envvar=ENV_CURATOR, show_envvar=True,
+        help="Who is making changes, for the audit trail (default: the OS user).")] = None,
 ) -> None:
-    ctx.obj = Context(url=database_url(db))
+    ctx.obj = Context(url=database_url(db), curator=current_curator(curator))
 
 
 def _register() -> None:
-    from evidence.cli import analyst, checks, records, summaries
+    from evidence.cli import analyst, checks, curation, records, summaries
 
     records.register(app)
+    curation.register(app)
     checks.register(app)
     summaries.register(app)
     analyst.register(app)

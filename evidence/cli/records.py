@@ -55,7 +55,8 @@ def init(ctx: typer.Context) -> None:
     engine.dispose()
 
 
-def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool) -> ImportReport:
+def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool,
+                     actor: Any, as_extraction: bool) -> ImportReport:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -77,7 +78,8 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
     many = console.is_terminal and (
         len(paths) > 1 or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths))
     if not many:
-        report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=show)
+        report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=show, actor=actor,
+                              as_extraction=as_extraction)
     else:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.description}"), console=console,
@@ -88,7 +90,8 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
                 show(outcome)
                 progress.update(task, advance=1, description=outcome.label)
 
-            report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=step)
+            report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=step,
+                                  actor=actor, as_extraction=as_extraction)
     engine.dispose()
     return report
 
@@ -102,6 +105,10 @@ def import_(
         "--from", help="Source format (default: detected from the content).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; "
                                                             "write nothing.")] = False,
+    as_extraction: Annotated[bool, typer.Option(
+        "--as-extraction", help="Store as your own extraction of the trial, for `evidence diff` "
+                                "and `evidence adjudicate`; the trial itself is not changed.")]
+    = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Validate and import trial records or sources; each item is its own transaction.
@@ -111,7 +118,8 @@ def import_(
 
     Example: evidence import evidence/examples/seed-il2-sle.yaml
     """
-    report = _progress_import(_url(ctx), paths, source.value if source else None, dry_run)
+    report = _progress_import(_url(ctx), paths, source.value if source else None, dry_run,
+                              ctx.obj.actor(), as_extraction)
     rows = [{"item": i.locator, "outcome": i.outcome, "trial": i.label, "id": i.trial_id,
              "kind": i.kind, "message": i.message, "changes": i.changes, "notes": i.notes}
             for i in report.items]
@@ -195,8 +203,10 @@ def export_record(
     """
     from evidence.recordio import dump_record
 
-    record, _meta = _load(_url(ctx), ident)
-    text = dump_record(record, fmt=fmt.value)
+    record, meta = _load(_url(ctx), ident)
+    # The version it was exported from: importing the edited file refuses it if someone
+    # changed the trial in between (optimistic locking).
+    text = dump_record(record.model_copy(update={"base_version": meta["version"]}), fmt=fmt.value)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -227,7 +237,7 @@ def demo(ctx: typer.Context) -> None:
     url = _url(ctx)
     upgrade(url)
     engine = connect_checked(url)
-    report = import_paths(engine, [bundled_seed_path()])
+    report = import_paths(engine, [bundled_seed_path()], actor=ctx.obj.actor())
     engine.dispose()
     message(f"Database {safe_url(url)}: seed trial {report.summary()}")
     if report.failed:
