@@ -88,10 +88,12 @@ def copy_database(source_url: str, target_url: str,
     tables = list(metadata.sorted_tables)
     try:
         with target.begin() as dst:
-            for table in tables:
-                if dst.execute(select(func.count()).select_from(table)).scalar_one():
-                    raise EvidenceError(f"target database is not empty (table {table.name} has "
-                                        "rows); copy into a new database")
+            filled = [t.name for t in tables
+                      if dst.execute(select(func.count()).select_from(t)).scalar_one()]
+            if filled:
+                example = "trial" if "trial" in filled else filled[0]
+                raise EvidenceError(f"target database is not empty ({len(filled)} table(s) have "
+                                    f"rows, e.g. {example}); copy into a new database")
             with source.connect() as src:
                 for table in tables:
                     order = list(table.primary_key.columns)

@@ -124,11 +124,10 @@ def _pair(ctx: typer.Context, ident: str, curators: list[str] | None) -> Any:
 
 
 def _show(value: Any) -> str:
-    from evidence.adjudication import MISSING
+    from evidence.adjudication import format_value
 
-    if value is MISSING:
-        return "<absent>"
-    return value if isinstance(value, str) else str(value)
+    # Text as it is (readable in a table or CSV); numbers, entities and <absent> as JSON.
+    return value if isinstance(value, str) else format_value(value)
 
 
 CuratorsOption = Annotated[list[str] | None, typer.Option(
