@@ -108,7 +108,9 @@ def test_seed_rows_survive_every_downgrade_and_upgrade_step(db_url: str) -> None
         for table in ("trial", "arm", "result", "provenance"):
             assert len(snap[table]) == len(before[table])
             assert snap[table] == _common_columns(snap[table], before[table]), (older, table)
+    oldest = set(_snapshot(db_url))  # tables of the first revision: their rows must survive
     upgrade(db_url)
-    assert _snapshot(db_url) == before
+    after = _snapshot(db_url)
+    assert {k: after[k] for k in oldest} == {k: before[k] for k in oldest}
     with RawDB(db_url) as db:
         assert load_record(db, trial_id) == record

@@ -158,7 +158,7 @@ def test_json_schema_is_published_with_every_top_level_field() -> None:
     schema = json_schema()
     assert schema["title"] == "evidence record (evidence-record/1)"
     assert set(schema["properties"]) == {
-        "format", "trial", "registrations", "publications", "sources", "populations", "arms",
+        "format", "base_version", "trial", "registrations", "publications", "sources", "populations", "arms",
         "interventions", "endpoints", "results", "comparisons", "adverse_events"}
     assert schema["additionalProperties"] is False
     assert set(record_to_data(load_record(bundled_seed_path()))) <= set(schema["properties"])
