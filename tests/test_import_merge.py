@@ -81,7 +81,9 @@ def test_a_record_listing_two_ids_bridges_two_stored_trials(engine: Any, db_url:
                                                                   "NCT02932137"])]).items[0]
     assert bridge.outcome == "updated"
     assert bridge.notes == [f"trial #{report.items[1].trial_id} shares an identifier with "
-                            f"#{report.items[0].trial_id}; merged into it"]
+                            f"#{report.items[0].trial_id}; merged into it",
+                            "the record file replaces the bridged trials' content",
+                            "status reviewed -> draft: the content changed after review"]
     assert _trials(engine) == 1
     with RawDB(db_url) as db:
         assert resolve_trial_id(db, "NCT02932137") == resolve_trial_id(db, "NCT02465580")
