@@ -323,3 +323,15 @@ def test_detect_format_and_iter_files(tmp_path: Path) -> None:
     other_xml.write_text("<?xml version='1.0'?><!-- c --><html/>", encoding="utf-8")
     with pytest.raises(SourceFormatError, match="root <html>"):
         detect_format(other_xml)
+
+
+def test_sniffing_a_prefix_that_ends_inside_a_character(tmp_path: Path) -> None:
+    """A file whose 64 KiB sniff prefix cuts a multi-byte character is still detected."""
+    from evidence.importers.sources import SNIFF_BYTES, detect_format
+
+    head = b'{"protocolSection": {"identificationModule": {"nctId": "NCT00000001", "x": "'
+    filler = b"a" * (SNIFF_BYTES - len(head) - 1)
+    path = tmp_path / "study.json"
+    path.write_bytes(head + filler + "é".encode() + b'"}}}')
+    assert len(path.read_bytes()[:SNIFF_BYTES]) == SNIFF_BYTES  # the cut falls inside "é"
+    assert detect_format(path) == "ctgov"

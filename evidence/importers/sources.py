@@ -48,8 +48,12 @@ def decode_text(locator: str, data: bytes, *, final: bool = True) -> str:
 
 
 def sniff(locator: str, data: bytes) -> str:
-    """The format of one source's content (see FORMATS); `data` may be a prefix."""
-    text = decode_text(locator, data[:SNIFF_BYTES], final=len(data) <= SNIFF_BYTES).lstrip()
+    """The format of one source's content (see FORMATS); `data` may be a prefix.
+
+    A prefix of exactly SNIFF_BYTES may end inside a multi-byte character, so it is
+    decoded as unfinished; the full decode at import time still checks the end.
+    """
+    text = decode_text(locator, data[:SNIFF_BYTES], final=len(data) < SNIFF_BYTES).lstrip()
     if text.startswith("<"):
         prolog = _XML_PROLOG.match(text)
         body = text[prolog.end():] if prolog else text
