@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from evidence.errors import EvidenceError
+
 DEFAULT_DATABASE = "evidence.db"
 ENV_DATABASE_URL = "EVIDENCE_DATABASE_URL"
 
@@ -19,6 +21,9 @@ def database_url(option: str | None = None) -> str:
         return f"sqlite:///{raw}"
     if raw.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + raw.split("://", 1)[1]
+    if not raw.startswith(("sqlite:///", "postgresql+psycopg://")):
+        raise EvidenceError(f"unsupported database URL {raw.split('://', 1)[0]}://...: use a "
+                            "SQLite file path or postgresql+psycopg://user@host/dbname")
     return raw
 
 

@@ -78,6 +78,7 @@ def copy_database(source_url: str, target_url: str,
                   on_table: Callable[[str, int], None] | None = None) -> list[TableCopy]:
     """Copy every table from source to an empty target at the same schema; verify it."""
     from sqlalchemy import func, insert, select
+    from sqlalchemy.exc import DBAPIError
 
     from evidence.db import connect_checked, upgrade
     from evidence.models import metadata
@@ -86,37 +87,45 @@ def copy_database(source_url: str, target_url: str,
     upgrade(target_url)
     target = connect_checked(target_url)
     tables = list(metadata.sorted_tables)
+    report: list[TableCopy] = []
     try:
-        with target.begin() as dst:
+        # One snapshot of the source for copying and checksumming alike (SQLAlchemy begins
+        # the source transaction at the first read; on SQLite that takes the write lock).
+        src_options = ({"isolation_level": "REPEATABLE READ"}
+                       if source.dialect.name == "postgresql" else {})
+        with source.connect().execution_options(**src_options) as src, \
+                target.begin() as dst:
             filled = [t.name for t in tables
                       if dst.execute(select(func.count()).select_from(t)).scalar_one()]
             if filled:
                 example = "trial" if "trial" in filled else filled[0]
                 raise EvidenceError(f"target database is not empty ({len(filled)} table(s) have "
                                     f"rows, e.g. {example}); copy into a new database")
-            with source.connect() as src:
-                for table in tables:
-                    order = list(table.primary_key.columns)
-                    result = src.execution_options(yield_per=BATCH).execute(
-                        select(table).order_by(*order))
-                    copied = 0
-                    for chunk in result.mappings().partitions(BATCH):
-                        dst.execute(insert(table), [dict(r) for r in chunk])
-                        copied += len(chunk)
-                    if on_table:
-                        on_table(table.name, copied)
+            for table in tables:
+                order = list(table.primary_key.columns)
+                result = src.execution_options(yield_per=BATCH).execute(
+                    select(table).order_by(*order))
+                copied = 0
+                for chunk in result.mappings().partitions(BATCH):
+                    dst.execute(insert(table), [dict(r) for r in chunk])
+                    copied += len(chunk)
+                if on_table:
+                    on_table(table.name, copied)
             if target.dialect.name == "postgresql":
                 _reset_sequences(dst, tables)
-        with source.connect() as src, target.connect() as dst:
-            report = []
+            # Verified before the commit: a copy that does not match is rolled back.
             for table in tables:
                 n_src, sum_src = table_checksum(src, table)
                 n_dst, sum_dst = table_checksum(dst, table)
                 report.append(TableCopy(table.name, n_src, n_dst, sum_src, sum_dst))
+            bad = [t.table for t in report if not t.ok]
+            if bad:
+                raise EvidenceError(f"copy verification failed for table(s): {', '.join(bad)}; "
+                                    "nothing was written")
+    except DBAPIError as exc:
+        raise EvidenceError(f"copy refused by a database: {' '.join(str(exc.orig).split())}; "
+                            "nothing was written") from None
     finally:
         source.dispose()
         target.dispose()
-    bad = [t.table for t in report if not t.ok]
-    if bad:
-        raise EvidenceError(f"copy verification failed for table(s): {', '.join(bad)}")
     return report

@@ -128,16 +128,25 @@ def save_record(*, conn: Connection, record: Record, merge: bool = False,
     stored: dict[str, Any] = {}
     if ids:
         before = load_record(RawDB.inside(conn), ids[0])
-        stored = dict(conn.execute(select(trial.c.version, trial.c.curation_status,
-                                          trial.c.last_editor, trial.c.updated_at)
-                                   .where(trial.c.id == ids[0])).mappings().one())
+        stored = _state(conn, ids[0])
         current = before
         for other in ids[1:]:
-            bridged = merge_records(current, load_record(RawDB.inside(conn), other))
+            absorbed = load_record(RawDB.inside(conn), other)
+            other_state = _state(conn, other)
+            # Joining trials changes the absorbed one too: it must be editable as well.
+            check_editable(stored=other_state, base_version=None, label=absorbed.label(),
+                           changes_content=True)
+            bridged = merge_records(current, absorbed)
             current = bridged.record
             changes += bridged.changes
             notes.append(f"trial #{other} shares an identifier with #{ids[0]}; merged into it")
             conn.execute(delete(trial).where(trial.c.id == other))
+            write_audit(conn=conn, trial_id=other, label=absorbed.label(), action="merge",
+                        actor=actor, version_before=other_state["version"], version_after=None,
+                        status_before=other_state["curation_status"], status_after=None,
+                        reason=f"merged into trial #{ids[0]}: a record lists identifiers of both",
+                        changes=[{"path": "trial", "before": absorbed.label(),
+                                  "after": f"merged into #{ids[0]}"}])
         if merge:
             result = merge_records(current, record)
             notes += result.notes
@@ -178,6 +187,13 @@ def save_record(*, conn: Connection, record: Record, merge: bool = False,
                 status_after=record.trial.curation_status.value,
                 changes=field_changes(before, record))
     return SaveOutcome(trial_id, outcome, tuple(changes), tuple(notes), record)
+
+
+def _state(conn: Connection, trial_id: int) -> dict[str, Any]:
+    trial = table_of(m.Trial)
+    return dict(conn.execute(select(trial.c.version, trial.c.curation_status, trial.c.last_editor,
+                                    trial.c.updated_at).where(trial.c.id == trial_id))
+                .mappings().one())
 
 
 def _with_status(record: Record, status: str) -> Record:

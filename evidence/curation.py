@@ -110,9 +110,14 @@ def _set_status(conn: Connection, trial_id: int, status: str, actor: Actor, acti
     record = load_record(RawDB.inside(conn), trial_id)
     record.trial.curation_status = CurationStatus(status)
     t = table_of(Trial)
-    conn.execute(update(t).where(t.c.id == trial_id).values(
-        curation_status=status, version=state["version"] + 1,
-        content_hash=content_hash(record), updated_at=dt.datetime.now(dt.UTC)))
+    # Guarded by the version read above: a concurrent change makes this a no-op, refused.
+    done = conn.execute(update(t).where(t.c.id == trial_id, t.c.version == state["version"])
+                        .values(curation_status=status, version=state["version"] + 1,
+                                content_hash=content_hash(record),
+                                updated_at=dt.datetime.now(dt.UTC)))
+    if done.rowcount != 1:
+        raise StaleVersion("the trial changed while this review ran; try again",
+                           record=record.label())
     write_audit(conn=conn, trial_id=trial_id, label=record.label(), action=action, actor=actor,
                 version_before=state["version"], version_after=state["version"] + 1,
                 status_before=state["curation_status"], status_after=status, reason=reason,
@@ -139,8 +144,23 @@ def review(*, conn: Connection, trial_id: int, approve: bool, actor: Actor,
         if state["last_editor"] and state["last_editor"] == actor.curator:
             raise WorkflowError(f"{actor.curator} last edited this trial; another curator must "
                                 "verify it")
+        if _reviewer(conn, trial_id) == actor.curator:
+            raise WorkflowError(f"{actor.curator} reviewed this trial; another curator must "
+                                "verify it")
         return _set_status(conn, trial_id, "verified", actor, "review", reason)
     raise WorkflowError("the trial is already verified")
+
+
+def _reviewer(conn: Connection, trial_id: int) -> str | None:
+    """Who moved the trial to `reviewed` most recently (from the audit trail)."""
+    from sqlalchemy import select
+
+    from evidence.models import AuditEvent, table_of
+
+    a = table_of(AuditEvent)
+    return conn.execute(select(a.c.curator).where(
+        a.c.trial_id == trial_id, a.c.action == "review", a.c.status_after == "reviewed")
+        .order_by(a.c.id.desc()).limit(1)).scalar()
 
 
 def reopen(*, conn: Connection, trial_id: int, actor: Actor, reason: str) -> dict[str, Any]:

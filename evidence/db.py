@@ -78,14 +78,15 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Create or upgrade the database schema."""
     from alembic import command
     from alembic.util import CommandError
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     try:
         command.upgrade(alembic_config(url), revision)
     except CommandError as exc:
         raise DatabaseError(f"cannot migrate {safe_url(url)}: {exc}") from None
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {safe_url(url)}: {exc.orig}") from None
+    except DBAPIError as exc:
+        raise DatabaseError(f"cannot open database {safe_url(url)}: "
+                            f"{' '.join(str(exc.orig).split())}") from None
 
 
 def downgrade(url: str, revision: str) -> None:
@@ -95,14 +96,26 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def connect_checked(url: str) -> Engine:
-    """An engine for a database that is reachable and at the latest migration."""
-    from sqlalchemy.exc import OperationalError
+    """An engine for a database that is reachable and at the latest migration.
 
+    A SQLite file that does not exist is an error, not silently created (a typo in
+    --db must not leave an empty file behind).
+    """
+    from pathlib import Path
+
+    from sqlalchemy.exc import DBAPIError
+
+    from evidence.config import sqlite_path
+
+    if is_sqlite(url) and sqlite_path(url) != ":memory:" and not Path(sqlite_path(url)).is_file():
+        raise DatabaseError(f"no database at {sqlite_path(url)}: run `evidence init` first")
     engine = make_engine(url)
     try:
         current = current_revision(engine)
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot open database {safe_url(url)}: {exc.orig}") from None
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open database {safe_url(url)}: "
+                            f"{' '.join(str(exc.orig).split())}") from None
     head = head_revision(url)
     if current != head:
         state = "is empty" if current is None else f"is at revision {current}"

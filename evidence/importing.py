@@ -151,7 +151,7 @@ RETRIES = 3
 
 def _save_item(engine: Engine, item: ImportItem, options: ImportOptions, *,
                merge: bool = False) -> ItemOutcome:
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DBAPIError, IntegrityError
 
     if item.error is not None:
         return ItemOutcome(item.locator, "failed", message=str(item.error), notes=item.notes)
@@ -170,6 +170,11 @@ def _save_item(engine: Engine, item: ImportItem, options: ImportOptions, *,
         except EvidenceError as exc:
             return ItemOutcome(item.locator, "failed", message=f"{item.locator}: {exc}",
                                notes=item.notes)
+        except DBAPIError as exc:
+            # Any other refusal by the database fails this item alone; it was rolled back.
+            return ItemOutcome(item.locator, "failed", notes=item.notes,
+                               message=f"{item.locator}: refused by the database: "
+                                       f"{' '.join(str(exc.orig).split())[:300]}")
     raise AssertionError("unreachable")
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from evidence.config import is_sqlite, sqlite_path
-from evidence.errors import EvidenceError, NotFound
+from evidence.db import DatabaseError
+from evidence.errors import NotFound
 from evidence.records import Record
 from evidence.rowmap import (
     COMPARISON_FIELDS,
@@ -27,6 +29,20 @@ from evidence.rowmap import (
 )
 
 
+def one_line(exc: BaseException) -> str:
+    """A driver's message on one line (psycopg adds hints on further lines)."""
+    return " ".join(str(exc).split())
+
+
+def _is_driver_error(exc: Exception) -> bool:
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        return True
+    module = type(exc).__module__
+    return module.startswith("psycopg")
+
+
 class RawDB:
     """A DB-API connection that takes `:name` parameters on both engines."""
 
@@ -39,6 +55,8 @@ class RawDB:
             import sqlite3
 
             path = sqlite_path(url)
+            if path != ":memory:" and not Path(path).is_file():
+                raise DatabaseError(f"no database at {path}: run `evidence init` first")
             self.conn = (sqlite3.connect(f"file:{path}?mode=ro", uri=True)
                          if path != ":memory:" else sqlite3.connect(":memory:"))
         else:
@@ -47,8 +65,8 @@ class RawDB:
             conninfo = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
             try:
                 self.conn = psycopg.connect(conninfo, autocommit=True)
-            except psycopg.OperationalError as exc:
-                raise EvidenceError(f"cannot connect to PostgreSQL: {exc}") from None
+            except psycopg.Error as exc:
+                raise DatabaseError(f"cannot connect to PostgreSQL: {one_line(exc)}") from None
 
     @classmethod
     def inside(cls, connection: Any) -> RawDB:
@@ -63,6 +81,12 @@ class RawDB:
             cursor.execute(sql, params)
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except Exception as exc:
+            if not self.owned or not _is_driver_error(exc):
+                raise
+            # A file that is not ours (no tables, not SQLite, an older schema): say so.
+            raise DatabaseError(f"cannot read the database ({one_line(exc)}); is it an evidence "
+                                "database at the latest schema? run `evidence init`") from None
         finally:
             cursor.close()
 

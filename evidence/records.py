@@ -15,13 +15,15 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 FORMAT = "evidence-record/1"
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64,
                            description="Short reference key, unique within its list")]
-Count = Annotated[int, Field(ge=0)]
+# Strict: `true` or 29.0 is not a count. The upper bound is PostgreSQL's INTEGER,
+# so a record valid on SQLite is valid on PostgreSQL too.
+Count = Annotated[int, Strict(), Field(ge=0, le=2_147_483_647)]
 PartialDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
                                    description="ISO date, possibly partial: 2019, 2019-09, 2019-09-19")]
 

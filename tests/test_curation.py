@@ -40,9 +40,11 @@ def test_workflow_allowed_and_refused_transitions(db_url: str) -> None:
     assert no_reason.stderr == "Error: a rejection needs --reason\n"
     assert review("bob", "--reject", "--reason", "check n analysed").returncode == 0
     assert review("bob", "--approve").stderr == "NCT02465580: draft -> reviewed (version 3, by bob)\n"
-    assert review("bob", "--approve").returncode == 0  # alice edited last, bob may verify
-    assert review("carol", "--approve").stderr == "Error: the trial is already verified\n"
-    assert review("carol", "--reject", "--reason", "x").stderr == (
+    assert review("bob", "--approve").stderr == (
+        "Error: bob reviewed this trial; another curator must verify it\n")
+    assert review("carol", "--approve").returncode == 0  # neither editor nor reviewer
+    assert review("dave", "--approve").stderr == "Error: the trial is already verified\n"
+    assert review("dave", "--reject", "--reason", "x").stderr == (
         "Error: only a reviewed trial can be rejected; this one is verified "
         "(use `evidence reopen`)\n")
     assert [(h["action"], h["curator"], h["status_before"], h["status_after"], h["version_after"])
@@ -50,7 +52,7 @@ def test_workflow_allowed_and_refused_transitions(db_url: str) -> None:
         ("import", "alice", None, "reviewed", 1),
         ("reject", "bob", "reviewed", "draft", 2),
         ("review", "bob", "draft", "reviewed", 3),
-        ("review", "bob", "reviewed", "verified", 4)]
+        ("review", "carol", "reviewed", "verified", 4)]
 
 
 def test_verified_trial_refuses_edits_until_reopened(db_url: str, tmp_path: Path) -> None:
@@ -85,6 +87,35 @@ def test_edit_of_a_reviewed_trial_goes_back_to_draft(db_url: str, tmp_path: Path
         "review" in result.stderr
     listed = json.loads(run_cli("list", "-f", "json", db=db_url).stdout)
     assert listed[0]["curation_status"] == "draft"
+
+
+def test_joining_trials_cannot_swallow_a_verified_trial(db_url: str, tmp_path: Path) -> None:
+    def only(identifier: str) -> Any:
+        def mutate(d: dict[str, Any]) -> None:
+            d["registrations"] = [{"identifier": identifier}]
+            d["publications"] = []
+        return mutate
+
+    a = _seed_variant(tmp_path, "a.yaml", only("NCT02465580"))
+    b = _seed_variant(tmp_path, "b.yaml", only("NCT02932137"))
+    run_cli("--curator", "alice", "import", str(a), str(b), db=db_url)
+    run_cli("--curator", "bob", "review", "NCT02932137", "--approve", db=db_url)
+
+    def both(d: dict[str, Any]) -> None:
+        d["publications"] = []
+        d["trial"]["title"]["en"] = "CHANGED TITLE"
+
+    bridge = _seed_variant(tmp_path, "ab.yaml", both)
+    refused = run_cli("--curator", "mallory", "import", str(bridge), db=db_url)
+    assert refused.returncode == 1
+    assert "the trial is verified and refuses edits" in refused.stderr
+    assert len(json.loads(run_cli("list", "-f", "json", db=db_url).stdout)) == 2
+    run_cli("--curator", "carol", "reopen", "NCT02932137", "--reason", "join them", db=db_url)
+    joined = run_cli("--curator", "mallory", "import", str(bridge), db=db_url)
+    assert joined.returncode == 0, joined.stderr
+    absorbed = _history(db_url, "2")
+    assert [(h["action"], h["curator"], h["reason"]) for h in absorbed][-1] == (
+        "merge", "mallory", "merged into trial #1: a record lists identifiers of both")
 
 
 def test_stale_version_is_refused_with_who_and_when(db_url: str, tmp_path: Path) -> None:

@@ -335,3 +335,27 @@ def test_sniffing_a_prefix_that_ends_inside_a_character(tmp_path: Path) -> None:
     path.write_bytes(head + filler + "é".encode() + b'"}}}')
     assert len(path.read_bytes()[:SNIFF_BYTES]) == SNIFF_BYTES  # the cut falls inside "é"
     assert detect_format(path) == "ctgov"
+
+
+def test_a_missing_limit_is_not_invented_and_ci_keeps_its_printed_text() -> None:
+    """Variants built in code from NCT00763412 and NCT02552212: text stays as printed."""
+    study = orjson.loads((CTGOV / "NCT00763412.json").read_bytes())
+    measure = study["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
+    found = next(m for om in measure for c in om.get("classes", [])
+                 for cat in c.get("categories", []) for m in cat.get("measurements", [])
+                 if "lowerLimit" in m and "upperLimit" in m)
+    upper = found["upperLimit"]
+    del found["lowerLimit"]
+    items = list(read_ctgov_json("variant.json", orjson.dumps(study)))
+    assert items[0].record is not None
+    printed = [r.dispersion_reported for r in items[0].record.results
+               if r.dispersion_reported and upper in r.dispersion_reported]
+    assert f"upper limit {upper}" in printed
+    assert not any("None" in (r.dispersion_reported or "") for r in items[0].record.results)
+    czp = record("NCT02552212")
+    with_ci = [c for c in czp.comparisons if c.ci_low is not None and c.ci_high is not None]
+    assert with_ci and all(c.ci_reported for c in with_ci)
+    first = with_ci[0]
+    assert first.ci_reported is not None
+    low_text, high_text = first.ci_reported.split(" to ")
+    assert (float(low_text), float(high_text)) == (first.ci_low, first.ci_high)

@@ -75,6 +75,11 @@ def main() -> None:
     except EvidenceError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except OSError as exc:
+        # A file the user named cannot be read or written (missing folder, a directory...).
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         sys.exit(130)

@@ -19,7 +19,6 @@ Mapping rules that are judgement calls, so a curator can check them:
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -719,8 +718,11 @@ class _Study:
         spread = doc.text(item, "spread", path)
         low = doc.text(item, "lowerLimit", path)
         high = doc.text(item, "upperLimit", path)
+        # The limits as printed; a missing one is not invented ("None to 22.64").
         disp_reported = spread if spread is not None else (
-            f"{low} to {high}" if low is not None or high is not None else None)
+            f"{low} to {high}" if low is not None and high is not None
+            else f"lower limit {low}" if low is not None
+            else f"upper limit {high}" if high is not None else None)
         comment = doc.text(item, "comment", path)
         if comment:
             self.notes.append(f"{_where(item, path)}: comment {comment!r}")
@@ -758,8 +760,13 @@ class _Study:
         if ci_pct is not None and not 0 < ci_pct < 100:
             self.notes.append(f"{path}.ciPctValue: {ci_pct} is not a CI level; left out")
             ci_pct = None
+        ci_low, ci_high = (doc.text(analysis, key, path) for key in ("ciLowerLimit", "ciUpperLimit"))
+        ci_reported = (f"{ci_low} to {ci_high}" if ci_low is not None and ci_high is not None
+                       else f"lower limit {ci_low}" if ci_low is not None
+                       else f"upper limit {ci_high}" if ci_high is not None else None)
         self.comparisons.append(Comparison(
             endpoint=endpoint, population=population, arms=arms, p_reported=p_text,
+            ci_reported=ci_reported,
             p_comparator=comparator, p_value=p_value,
             method=doc.text(analysis, "statisticalMethod", path),
             effect_measure=doc.text(analysis, "paramType", path), effect_reported=effect,
@@ -819,10 +826,8 @@ class _Study:
     # dosing ---------------------------------------------------------------------------
 
     def add_regimens(self) -> None:
-        """Typed regimens from intervention and arm descriptions, when the dosing parser exists."""
+        """Typed regimens from intervention and arm descriptions (dosing text parser)."""
         extract = _regimen_extractor()
-        if extract is None:
-            return
         for iv in self.interventions:
             if iv.description:
                 self.add_regimen(iv, extract(iv.description), None, iv.description)
@@ -841,14 +846,10 @@ class _Study:
         iv.regimens.append(regimen)
 
 
-def _regimen_extractor() -> Callable[[str], Any] | None:
-    # The dosing parser is optional: without it regimens stay as free-text descriptions.
-    try:
-        module = importlib.import_module("evidence.importers.dosing")
-    except ImportError:
-        return None
-    extract = getattr(module, "extract_regimen", None)
-    return extract if callable(extract) else None
+def _regimen_extractor() -> Callable[[str], Any]:
+    from evidence.importers.dosing import extract_regimen
+
+    return extract_regimen
 
 
 # --- public entry points ------------------------------------------------------------
