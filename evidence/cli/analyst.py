@@ -105,7 +105,8 @@ def schema_doc(
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write here instead of stdout, e.g. docs/schema.md.")] = None,
     check: Annotated[bool, typer.Option(
-        "--check", help="Exit 1 if --output differs from what the models give.")] = False,
+        "--check", help="Exit 1 if --output (default docs/schema.md) differs from what the "
+                        "models give.")] = False,
 ) -> None:
     """Write the schema documentation (tables, columns, views, ER diagram) from the models.
 
@@ -114,6 +115,8 @@ def schema_doc(
     from evidence.schemadoc import render_schema_doc
 
     text = render_schema_doc()
+    if check and output is None:
+        output = Path("docs/schema.md")  # what --check means without -o: the committed docs
     if output is None:
         sys.stdout.write(text)
         return

@@ -90,16 +90,22 @@ def history(ctx: typer.Context, ident: IdArgument, fmt: FormatOption = OutputFor
 
     Example: evidence history NCT02932137 --format json
     """
+    from evidence.errors import NotFound
     from evidence.reader import RawDB, resolve_trial_id
+    from evidence.registries import _canonical_case
     from evidence.rowmap import json_value
 
     with RawDB(str(ctx.obj.url)) as db:
         try:
             trial_id = resolve_trial_id(db, ident)
-        except Exception:
-            if not ident.isdigit():
+        except NotFound:
+            # A deleted or absorbed trial: its history stays, found by old id or label.
+            gone = db.all("SELECT trial_id FROM audit_event WHERE trial_id = :i OR "
+                          "trial_label = :l ORDER BY id DESC LIMIT 1",
+                          i=int(ident) if ident.isdigit() else -1, l=_canonical_case(ident))
+            if not gone:
                 raise
-            trial_id = int(ident)  # a deleted trial's history, by its old id
+            trial_id = int(gone[0]["trial_id"])
         rows = db.all("SELECT * FROM audit_event WHERE trial_id = :t ORDER BY id", t=trial_id)
     if fmt is OutputFormat.json:
         write_json([{**r, "at": str(r["at"]), "changes": json_value(r["changes"])} for r in rows])

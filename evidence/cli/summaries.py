@@ -24,6 +24,12 @@ class Lang(StrEnum):
     both = "both"
 
 
+class CurationStatus(StrEnum):
+    draft = "draft"
+    reviewed = "reviewed"
+    verified = "verified"
+
+
 class SummaryFormat(StrEnum):
     text = "text"
     markdown = "markdown"
@@ -116,7 +122,7 @@ def export_summaries(
     = SummaryFormat.markdown,
     condition: Annotated[str | None, typer.Option(help="Condition contains.")] = None,
     intervention: Annotated[str | None, typer.Option(help="Intervention contains.")] = None,
-    status: Annotated[str | None, typer.Option(help="Curation status, e.g. verified.")] = None,
+    status: Annotated[CurationStatus | None, typer.Option(help="Curation status.")] = None,
     strict: StrictOption = False,
 ) -> None:
     """Write one summary file per trial plus an index, with a progress bar.
@@ -129,12 +135,13 @@ def export_summaries(
     from evidence.queries import list_trials
     from evidence.reader import RawDB, load_record
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     entries: list[dict[str, Any]] = []
     missing = 0
     with RawDB(str(ctx.obj.url)) as db:
         glossary = load_glossary(db)
-        trials = list_trials(db, condition=condition, intervention=intervention, status=status)
+        out_dir.mkdir(parents=True, exist_ok=True)  # only once the database answered
+        trials = list_trials(db, condition=condition, intervention=intervention,
+                             status=status.value if status else None)
         console = _stderr_console()
         for row in track(trials, description="summaries", transient=True, console=console,
                          disable=not console.is_terminal):

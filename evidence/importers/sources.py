@@ -80,6 +80,12 @@ def sniff(locator: str, data: bytes) -> str:
             "'studies') nor an evidence record (no 'trial')", file=locator)
     if _RECORD_MARK.search(text) or _YAML_TRIAL.search(text):
         return "record"
+    suffix = Path(locator.split("#", 1)[0]).suffix.lower()
+    if suffix == ".json":
+        raise SourceFormatError("not valid JSON (it does not start with '{' or '[')", file=locator)
+    if suffix in (".yaml", ".yml"):
+        raise SourceFormatError("YAML that is not an evidence record (no top-level 'trial')",
+                                file=locator)
     return "abstract"
 
 
