@@ -110,8 +110,11 @@ def test_unknown_id_and_uninitialised_database_are_clear_errors(tmp_path: Path) 
     db = str(tmp_path / "t.db")
     fresh = run_cli("import", str(SEED_RECORD), db=db)
     assert fresh.returncode == 1
-    assert fresh.stderr.startswith(f"Error: database sqlite:///{db} is empty")
-    assert fresh.stderr.strip().endswith("run `evidence init` first")
+    assert fresh.stderr == f"Error: no database at {db}: run `evidence init` first\n"
+    Path(db).touch()  # an empty file: exists, but no schema
+    empty = run_cli("import", str(SEED_RECORD), db=db)
+    assert empty.stderr.startswith(f"Error: database sqlite:///{db} is empty")
+    assert empty.stderr.strip().endswith("run `evidence init` first")
     run_cli("init", db=db)
     missing = run_cli("show", "NCT99999999", db=db)
     assert missing.returncode == 1
