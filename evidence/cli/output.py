@@ -18,6 +18,14 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+class CurationStatus(StrEnum):
+    """The workflow's states, as a CLI choice (kept light: no pydantic at start-up)."""
+
+    draft = "draft"
+    reviewed = "reviewed"
+    verified = "verified"
+
+
 def message(text: str) -> None:
     """A human message on stderr."""
     print(text, file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from evidence.cli.output import OutputFormat, emit, message, write_json
+from evidence.cli.output import CurationStatus, OutputFormat, emit, message, write_json
 
 if TYPE_CHECKING:
     from evidence.importing import ImportReport
@@ -29,12 +29,6 @@ class SourceFormat(StrEnum):
 class RecordFormat(StrEnum):
     yaml = "yaml"
     json = "json"
-
-
-class CurationStatus(StrEnum):
-    draft = "draft"
-    reviewed = "reviewed"
-    verified = "verified"
 
 
 def _url(ctx: typer.Context) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from evidence.cli.output import OutputFormat, emit, message
+from evidence.cli.output import CurationStatus, OutputFormat, emit, message
 
 if TYPE_CHECKING:
     from evidence.glossary import Glossary
@@ -22,12 +22,6 @@ class Lang(StrEnum):
     en = "en"
     zh = "zh"
     both = "both"
-
-
-class CurationStatus(StrEnum):
-    draft = "draft"
-    reviewed = "reviewed"
-    verified = "verified"
 
 
 class SummaryFormat(StrEnum):
