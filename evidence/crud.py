@@ -170,9 +170,17 @@ def save_record(*, conn: Connection, record: Record, merge: bool = False,
                        changes_content=not unchanged)
         if unchanged:
             return SaveOutcome(trial_id, "unchanged", (), tuple(notes), record)
+        # Guarded by the version read above: on PostgreSQL another writer may have committed
+        # in between (READ COMMITTED); then this edit is stale and refused, not merged blind.
+        done = conn.execute(update(trial).where(trial.c.id == trial_id,
+                                                trial.c.version == stored["version"])
+                            .values(**values, version=trial.c.version + 1))
+        if done.rowcount != 1:
+            from evidence.curation import StaleVersion
+
+            raise StaleVersion("the trial changed while this import ran; import it again",
+                               record=record.label())
         _delete_children(conn, trial_id)
-        conn.execute(update(trial).where(trial.c.id == trial_id)
-                     .values(**values, version=trial.c.version + 1))
         outcome: Action = "updated"
     else:
         trial_id = _insert_many(conn, trial, [{**values, "created_at": now, "version": 1}])[0]
