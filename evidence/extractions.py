@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from evidence.errors import EvidenceError
-from evidence.registries import _canonical_case
+from evidence.registries import canonical_case
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -27,7 +27,7 @@ class StoredExtraction:
 def trial_key(record: Record) -> str:
     """What extractions of one trial share: its first registration ID, else PMID or DOI."""
     if record.registrations:
-        return _canonical_case(record.registrations[0].identifier)
+        return canonical_case(record.registrations[0].identifier)
     for pub in record.publications:
         if pub.pmid:
             return f"PMID:{pub.pmid}"
@@ -66,7 +66,7 @@ def load_extractions(db: RawDB, ident: str) -> list[StoredExtraction]:
     from evidence.recordio import record_from_data
     from evidence.rowmap import json_value
 
-    wanted = _canonical_case(ident.strip())
+    wanted = canonical_case(ident.strip())
     out = []
     for row in db.all("SELECT id, trial_key, curator, record, submitted_at FROM extraction "
                       "ORDER BY submitted_at DESC, id DESC"):

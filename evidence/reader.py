@@ -103,11 +103,11 @@ class RawDB:
 
 def resolve_trial_id(db: RawDB, ident: str) -> int:
     """A trial id from a registration ID, PMID, DOI or the numeric database id."""
-    from evidence.registries import _canonical_case
+    from evidence.registries import canonical_case
 
     ident = ident.strip()
     rows = db.all("SELECT trial_id FROM registration WHERE identifier = :i",
-                  i=_canonical_case(ident))
+                  i=canonical_case(ident))
     if not rows:
         pmid = ident.removeprefix("PMID:").removeprefix("pmid:").strip()
         doi = re.sub(r"^(doi:|https?://(dx\.)?doi\.org/)", "", ident, flags=re.I).lower()

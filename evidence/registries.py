@@ -68,7 +68,8 @@ class Normalised:
     known: bool  # False: registry not recognised; stored but flagged
 
 
-def _canonical_case(raw: str) -> str:
+def canonical_case(raw: str) -> str:
+    """An identifier without spaces, its registry prefix in canonical case (nct 0246 -> NCT0246)."""
     compact = re.sub(r"\s+", "", raw.strip())
     for prefix in _CANONICAL_PREFIXES:
         if compact.lower().startswith(prefix.lower()):
@@ -80,7 +81,7 @@ def _canonical_case(raw: str) -> str:
 
 def detect_registry(identifier: str) -> str | None:
     """The registry code whose pattern matches `identifier`, if any."""
-    candidate = _canonical_case(identifier)
+    candidate = canonical_case(identifier)
     for code, registry in REGISTRIES.items():
         if registry.pattern.match(candidate):
             return code
@@ -92,7 +93,7 @@ def normalise(registry: str | None, identifier: str) -> Normalised:
 
     Raises RegistrationError for a known registry whose pattern does not match.
     """
-    candidate = _canonical_case(identifier)
+    candidate = canonical_case(identifier)
     if not candidate:
         raise RegistrationError("registration identifier is empty")
     code = (registry or "").strip().lower() or detect_registry(candidate)

@@ -92,7 +92,7 @@ def history(ctx: typer.Context, ident: IdArgument, fmt: FormatOption = OutputFor
     """
     from evidence.errors import NotFound
     from evidence.reader import RawDB, resolve_trial_id
-    from evidence.registries import _canonical_case
+    from evidence.registries import canonical_case
     from evidence.rowmap import json_value
 
     with RawDB(str(ctx.obj.url)) as db:
@@ -102,7 +102,7 @@ def history(ctx: typer.Context, ident: IdArgument, fmt: FormatOption = OutputFor
             # A deleted or absorbed trial: its history stays, found by old id or label.
             gone = db.all("SELECT trial_id FROM audit_event WHERE trial_id = :i OR "
                           "trial_label = :l ORDER BY id DESC LIMIT 1",
-                          i=int(ident) if ident.isdigit() else -1, l=_canonical_case(ident))
+                          i=int(ident) if ident.isdigit() else -1, l=canonical_case(ident))
             if not gone:
                 raise
             trial_id = int(gone[0]["trial_id"])
