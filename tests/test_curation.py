@@ -201,3 +201,26 @@ def test_dual_extraction_diff_and_adjudication(db_url: str, tmp_path: Path) -> N
                      db=db_url)
     row = json.loads(stored.stdout)[0]
     assert row["curator"] == "carol"
+
+
+def test_interactive_adjudication_takes_answers_per_field(db_url: str, tmp_path: Path) -> None:
+    def alice(d: dict[str, Any]) -> None:
+        d["trial"]["curation_status"] = "draft"
+
+    def bob(d: dict[str, Any]) -> None:
+        alice(d)
+        d["arms"][0]["n_analysed"] = 30
+        d["results"][0]["events"] = 17
+
+    for curator, mutate in (("alice", alice), ("bob", bob)):
+        path = _seed_variant(tmp_path, f"{curator}.yaml", mutate)
+        run_cli("--curator", curator, "import", str(path), "--as-extraction", db=db_url)
+    # Diff order: arms[il2].n_analysed, then results[sri4/il2/w12//].events.
+    done = run_cli("--curator", "carol", "adjudicate", "NCT02465580", db=db_url,
+                   input_text="b\n15\n")
+    assert done.returncode == 0, done.stderr
+    assert "arms[il2].n_analysed" in done.stderr and "choose a, b, or type a value" in done.stderr
+    shown = json.loads(run_cli("show", "NCT02465580", "-f", "json", db=db_url).stdout)
+    assert shown["arms"][0]["n_analysed"] == 30  # b
+    assert shown["results"][0]["events"] == 15  # typed value
+    assert "events" not in shown["results"][0].get("field_provenance", {})
