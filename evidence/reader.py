@@ -21,6 +21,7 @@ from evidence.rowmap import (
     RESULT_FIELDS,
     arm_data,
     endpoint_data,
+    json_value,
     plain_data,
     publication_data,
     regimen_data,
@@ -241,8 +242,6 @@ def _interventions(db: RawDB, trial_id: int, arm_key: dict[int, str],
                     "WHERE i.trial_id = :t ORDER BY g.position", t=trial_id):
         regimens[r["intervention_id"]].append(
             {**regimen_data(r, arm_key.get(r["arm_id"])), **prov.get(("regimen", r["id"]), {})})
-    from evidence.rowmap import json_value
-
     return [{"key": r["key"], "name": text_data(r, "name") or {}, "kind": r["kind"],
              "description": r["description"], "other_names": json_value(r["other_names"]) or [],
              "arms": links[r["id"]], "regimens": regimens[r["id"]],

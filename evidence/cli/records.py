@@ -12,6 +12,7 @@ import typer
 from evidence.cli.output import CurationStatus, OutputFormat, emit, message, write_json
 
 if TYPE_CHECKING:
+    from evidence.curation import Actor
     from evidence.importing import ImportReport
 
 FormatOption = Annotated[OutputFormat, typer.Option(
@@ -50,7 +51,7 @@ def init(ctx: typer.Context) -> None:
 
 
 def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool,
-                     actor: Any, as_extraction: bool) -> ImportReport:
+                     actor: Actor, as_extraction: bool) -> ImportReport:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
