@@ -9,6 +9,14 @@ analyses, adverse-event terms), so field sizes and module presence follow real
 records rather than an invented schema. The same --studies and --seed give
 byte-identical output: each study has its own RNG seeded from (seed, index),
 JSON is written by orjson with fixed options and zip members carry a fixed date.
+
+About 5% of studies (ZH_SHARE) also carry Chinese text, as registry records from
+Chinese sponsors sometimes do: a Chinese official title appended to the English
+one, and its condition in Chinese added to the conditions and keywords (95 of
+the 2,000 studies of seed 1). The importer indexes officialTitle and conditions
+for search (keywords are not indexed). Which studies, and their phrases, come
+from a second RNG seeded from (seed, index), so every other study, and every
+other field, is byte for byte what it was before Chinese text was added.
 """
 
 from __future__ import annotations
@@ -28,6 +36,16 @@ FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
 RESULTS_SHARE = 0.13  # share of ClinicalTrials.gov studies with posted results
 HUGE_SHARE = 0.002  # "a few very large" studies, ~2,000 AE terms like NCT02513394
 ZIP_DATE = (2024, 1, 1, 0, 0, 0)
+ZH_SHARE = 0.05  # share of studies with Chinese text (titles, conditions, keywords)
+
+# Phrases of real Chinese trial titles, joined as "<agent>治疗<condition>的<design><phase>临床研究".
+ZH_CONDITIONS = ("系统性红斑狼疮", "狼疮肾炎", "类风湿关节炎", "2型糖尿病", "原发性高血压",
+                 "非小细胞肺癌", "慢性乙型肝炎", "慢性阻塞性肺疾病")
+ZH_AGENTS = ("低剂量白细胞介素-2", "羟氯喹", "甲氨蝶呤", "吗替麦考酚酯", "他克莫司", "二甲双胍",
+             "中药复方制剂")
+ZH_DESIGNS = ("多中心、随机、双盲、安慰剂对照", "随机、双盲、安慰剂对照", "随机、开放标签、阳性药物对照",
+              "单臂、开放标签", "前瞻性、多中心")
+ZH_PHASES = ("", "II期", "III期", "IV期")
 
 Obj = dict[str, Any]
 
@@ -222,6 +240,21 @@ def _adverse(rng: random.Random, pools: Pools, template: Obj, titled: list[tuple
     return ae
 
 
+def _add_chinese(study: Obj, index: int, seed: int) -> None:
+    """For ~ZH_SHARE of studies, a Chinese official title and condition (own RNG: see top)."""
+    rng = random.Random(f"zh:{seed}:{index}")
+    if rng.random() >= ZH_SHARE:
+        return
+    condition = rng.choice(ZH_CONDITIONS)
+    title = (f"{rng.choice(ZH_AGENTS)}治疗{condition}的{rng.choice(ZH_DESIGNS)}"
+             f"{rng.choice(ZH_PHASES)}临床研究")
+    ps = study["protocolSection"]
+    ident = ps["identificationModule"]
+    ident["officialTitle"] = f"{ident['officialTitle']} ({title})"
+    ps["conditionsModule"]["conditions"].append(condition)
+    ps["conditionsModule"]["keywords"].append(condition)
+
+
 def make_study(index: int, nct: str, seed: int, pools: Pools) -> Obj:
     """One synthetic API v2 study, deterministic in (index, seed)."""
     rng = random.Random(f"{seed}:{index}")
@@ -264,6 +297,7 @@ def make_study(index: int, nct: str, seed: int, pools: Pools) -> Obj:
         study["documentSection"] = _copy(template["documentSection"])
     study["derivedSection"] = _copy(template["derivedSection"])
     study["hasResults"] = with_results
+    _add_chinese(study, index, seed)
     return study
 
 
