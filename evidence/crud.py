@@ -1,7 +1,8 @@
 """Write records into the tables: keyword-only functions over a SQLAlchemy Connection.
 
-A record is stored as one transaction by the caller. Rows go in with Core bulk
-inserts (`insert ... returning id`), never per-object ORM adds.
+A record is stored as one transaction by the caller. Its rows are planned by
+evidence.rowplan and inserted by evidence.rowwrite (ids taken first, then one
+executemany or COPY per table), never by per-object ORM adds.
 """
 
 from __future__ import annotations
@@ -18,17 +19,10 @@ from sqlalchemy.engine import Connection
 from evidence import models as m
 from evidence.models import table_of
 from evidence.recordio import record_to_data
-from evidence.records import Provenance, Publication, Record, Traced
-from evidence.registries import normalise
-from evidence.rowmap import (
-    arm_row,
-    comparison_row,
-    endpoint_row,
-    publication_row,
-    regimen_row,
-    result_row,
-    trial_row,
-)
+from evidence.records import Publication, Record
+from evidence.rowmap import publication_row, trial_row
+from evidence.rowplan import RowPlan, plan_children
+from evidence.rowwrite import write_plan
 from evidence.validation import normalise_registrations
 
 if TYPE_CHECKING:
@@ -89,7 +83,7 @@ def find_trials_for_record(*, conn: Connection, record: Record) -> list[int]:
 
 
 # Child tables that hang off trial directly; grandchildren go by ON DELETE CASCADE.
-_TRIAL_CHILDREN = (m.Provenance, m.Result, m.Comparison, m.AdverseEvent, m.Regimen,
+_TRIAL_CHILDREN = (m.SourceDigest, m.Provenance, m.Result, m.Comparison, m.AdverseEvent, m.Regimen,
                    m.Intervention, m.Timepoint, m.Endpoint, m.ArmCount, m.Arm, m.Population,
                    m.Source, m.Registration, m.Condition, m.Institution, m.Publication)
 
@@ -183,7 +177,9 @@ def save_record(*, conn: Connection, record: Record, merge: bool = False,
         _delete_children(conn, trial_id)
         outcome: Action = "updated"
     else:
-        trial_id = _insert_many(conn, trial, [{**values, "created_at": now, "version": 1}])[0]
+        plan = RowPlan()
+        plan.add("trial", {**values, "created_at": now, "version": 1})
+        trial_id = write_plan(conn, plan)["trial"][0]
         outcome = "created"
     _write_children(conn, trial_id, record)
     version_before = stored.get("version")
@@ -225,93 +221,9 @@ def _workflow_status(record: Record, stored_status: str, before: Record | None,
     return record
 
 
-class _ProvenanceSink:
-    def __init__(self, trial_id: int, sources: dict[str, int]) -> None:
-        self.trial_id = trial_id
-        self.sources = sources
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, entity: str, entity_id: int, item: Traced) -> None:
-        pairs: list[tuple[str | None, Provenance]] = (
-            [(None, item.provenance)] if item.provenance else [])
-        pairs += list(item.field_provenance.items())
-        for fld, prov in pairs:
-            if prov is None:
-                continue
-            span = prov.span or (None, None)
-            self.rows.append({
-                "trial_id": self.trial_id, "entity": entity, "entity_id": entity_id,
-                "field": fld, "source_id": self.sources[prov.source], "locator": prov.locator,
-                "span_start": span[0], "span_end": span[1], "quote": prov.quote,
-                "derivation": prov.derivation,
-            })
-
-
 def _write_children(conn: Connection, trial_id: int, record: Record) -> None:
-    tid = {"trial_id": trial_id}
-    ins = _insert_many
     _adopt_publications(conn, record)
-    ins(conn, table_of(m.Publication), [{**tid, **publication_row(p), "position": i}
-                                  for i, p in enumerate(record.publications)])
-    ins(conn, table_of(m.Registration), [
-        {**tid, "position": i, "registry": r.registry, "identifier": r.identifier,
-         "known_registry": normalise(r.registry, r.identifier).known}
-        for i, r in enumerate(record.registrations)])
-    ins(conn, table_of(m.Condition), [{**tid, "position": i, "name_en": c.en, "name_zh": c.zh}
-                                for i, c in enumerate(record.trial.conditions)])
-    ins(conn, table_of(m.Institution), [
-        {**tid, "position": i, "name_en": x.name.en, "name_zh": x.name.zh, "city": x.city,
-         "country": x.country} for i, x in enumerate(record.trial.institutions)])
-    source_ids = ins(conn, table_of(m.Source), [
-        {**tid, "position": i, **s.model_dump(mode="python")} for i, s in enumerate(record.sources)])
-    prov = _ProvenanceSink(trial_id, {s.key: sid for s, sid in zip(record.sources, source_ids,
-                                                                    strict=True)})
-    prov.add("trial", trial_id, record.trial)
-    pop_ids = dict(zip((p.key for p in record.populations), ins(conn, table_of(m.Population), [
-        {**tid, "position": i, "key": p.key, "label_en": p.label.en, "label_zh": p.label.zh,
-         "kind": p.kind.value, "description": p.description}
-        for i, p in enumerate(record.populations)]), strict=True))
-    arm_ids = dict(zip((a.key for a in record.arms), ins(conn, table_of(m.Arm), [
-        {**tid, "position": i, **arm_row(a)} for i, a in enumerate(record.arms)]), strict=True))
-    for arm in record.arms:
-        prov.add("arm", arm_ids[arm.key], arm)
-        count_ids = ins(conn, table_of(m.ArmCount), [
-            {"arm_id": arm_ids[arm.key], "population_id": pop_ids[c.population], "position": j,
-             "n": c.n} for j, c in enumerate(arm.counts)])
-        for count, cid in zip(arm.counts, count_ids, strict=True):
-            prov.add("arm_count", cid, count)
-    _write_interventions(conn, record, tid, arm_ids, prov)
-    endpoint_ids, tp_ids = _write_endpoints(conn, record, tid, pop_ids, prov)
-
-    def where(item: Any) -> dict[str, Any]:
-        return {"endpoint_id": endpoint_ids[item.endpoint],
-                "timepoint_id": tp_ids.get((item.endpoint, item.timepoint)),
-                "population_id": pop_ids.get(item.population) if item.population else None}
-
-    result_ids = ins(conn, table_of(m.Result), [
-        {**tid, "position": i, **where(r), "arm_id": arm_ids[r.arm], **result_row(r)}
-        for i, r in enumerate(record.results)])
-    for r, rid in zip(record.results, result_ids, strict=True):
-        prov.add("result", rid, r)
-    cmp_ids = ins(conn, table_of(m.Comparison), [
-        {**tid, "position": i, **where(c), **comparison_row(c)}
-        for i, c in enumerate(record.comparisons)])
-    arm_links = []
-    for c, cid in zip(record.comparisons, cmp_ids, strict=True):
-        prov.add("comparison", cid, c)
-        arm_links += [{"comparison_id": cid, "position": j, "arm_id": arm_ids[a]}
-                      for j, a in enumerate(c.arms)]
-    if arm_links:
-        conn.execute(insert(table_of(m.ComparisonArm)), arm_links)
-    ae_ids = ins(conn, table_of(m.AdverseEvent), [
-        {**tid, "position": i, "arm_id": arm_ids[a.arm], "term_en": a.term.en,
-         "term_zh": a.term.zh, "serious": a.serious, "organ_system": a.organ_system,
-         "affected": a.affected, "at_risk": a.at_risk, "events": a.events,
-         "vocabulary": a.vocabulary} for i, a in enumerate(record.adverse_events)])
-    for a, aid in zip(record.adverse_events, ae_ids, strict=True):
-        prov.add("adverse_event", aid, a)
-    if prov.rows:
-        conn.execute(insert(table_of(m.Provenance)), prov.rows)
+    write_plan(conn, plan_children(record), trial_id=trial_id)
 
 
 def _adopt_publications(conn: Connection, record: Record) -> None:
@@ -321,46 +233,6 @@ def _adopt_publications(conn: Connection, record: Record) -> None:
         for column, value in ((pub.c.pmid, p.pmid), (pub.c.doi, p.doi)):
             if value:
                 conn.execute(delete(pub).where(column == value, pub.c.trial_id.is_(None)))
-
-
-def _write_interventions(conn: Connection, record: Record, tid: dict[str, int],
-                         arm_ids: dict[str, int], prov: _ProvenanceSink) -> None:
-    iv_ids = _insert_many(conn, table_of(m.Intervention), [
-        {**tid, "position": i, "key": iv.key, "name_en": iv.name.en, "name_zh": iv.name.zh,
-         "kind": iv.kind, "description": iv.description, "other_names": iv.other_names}
-        for i, iv in enumerate(record.interventions)])
-    links = []
-    for iv, iv_id in zip(record.interventions, iv_ids, strict=True):
-        prov.add("intervention", iv_id, iv)
-        links += [{"intervention_id": iv_id, "arm_id": arm_ids[a], "position": j}
-                  for j, a in enumerate(iv.arms)]
-        reg_ids = _insert_many(conn, table_of(m.Regimen), [
-            {"intervention_id": iv_id, "position": j,
-             "arm_id": arm_ids[g.arm] if g.arm else None, **regimen_row(g)}
-            for j, g in enumerate(iv.regimens)])
-        for g, gid in zip(iv.regimens, reg_ids, strict=True):
-            prov.add("regimen", gid, g)
-    if links:
-        conn.execute(insert(table_of(m.InterventionArm)), links)
-
-
-def _write_endpoints(conn: Connection, record: Record, tid: dict[str, int],
-                     pop_ids: dict[str, int], prov: _ProvenanceSink
-                     ) -> tuple[dict[str, int], dict[tuple[str, str | None], int]]:
-    ep_ids = dict(zip((e.key for e in record.endpoints), _insert_many(conn, table_of(m.Endpoint), [
-        {**tid, "position": i, **endpoint_row(e),
-         "population_id": pop_ids[e.population] if e.population else None}
-        for i, e in enumerate(record.endpoints)]), strict=True))
-    tp_ids: dict[tuple[str, str | None], int] = {}
-    for e in record.endpoints:
-        prov.add("endpoint", ep_ids[e.key], e)
-        ids = _insert_many(conn, table_of(m.Timepoint), [
-            {"endpoint_id": ep_ids[e.key], "position": j, "key": tp.key, "label_en": tp.label.en,
-             "label_zh": tp.label.zh, "value": tp.value,
-             "unit": tp.unit.value if tp.unit else None, "is_primary": tp.key == e.primary_timepoint}
-            for j, tp in enumerate(e.timepoints)])
-        tp_ids.update({(e.key, tp.key): i for tp, i in zip(e.timepoints, ids, strict=True)})
-    return ep_ids, tp_ids
 
 
 def save_publication(*, conn: Connection, publication: Publication) -> Action:

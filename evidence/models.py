@@ -465,3 +465,23 @@ class Adjudication(SQLModel, table=True):
     extraction_b_id: int = Field(foreign_key="extraction.id")
     decisions: dict[str, Any] = Field(sa_type=JSON)
     decided_at: dt.datetime
+
+
+class SourceDigest(SQLModel, table=True):
+    """This trial is, unchanged, what item `position` of a source file with this digest gave.
+
+    Lets a re-import skip a registry file it has already imported without parsing
+    it. The digest covers the file's bytes, its format and the importer's mapping
+    version. Any other write to the trial deletes its rows here (crud), and a
+    deleted trial takes them along, so a match always means "nothing would change".
+    """
+
+    __tablename__ = "source_digest"
+    __table_args__ = (UniqueConstraint("digest", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = _trial_fk()
+    digest: str = Field(sa_type=String(64))
+    position: int  # the item's place in the file (0 for a file of one study)
+    items: int  # how many items the file held: the file is skipped only if all are here
+    label: str = Field(sa_type=String(120))
+    imported_at: dt.datetime

@@ -319,6 +319,16 @@ TABLES: dict[str, dict[str, str]] = {
         "decisions": "JSON: for each disagreement, which value was kept and why.",
         "decided_at": "When (UTC).",
     },
+    "source_digest": {
+        "": "A registry file already imported, unchanged, into a trial: a re-import skips it "
+            "without parsing. Deleted whenever anything else writes the trial.",
+        "trial_id": "The trial the file's item became (trial.id).",
+        "digest": "SHA-256 of the importer's mapping version, the format and the file's bytes.",
+        "position": "The item's place in the file (0 for a file of one study).",
+        "items": "How many items the file held; it is skipped only if every one is here.",
+        "label": "The trial's label when imported, for the import report.",
+        "imported_at": "When (UTC).",
+    },
 }
 
 

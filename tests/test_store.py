@@ -88,16 +88,24 @@ def test_failure_mid_record_rolls_back_the_whole_record(engine: Any,
     """A record that fails halfway through its inserts leaves no partial rows behind."""
     from sqlalchemy.exc import IntegrityError
 
-    import evidence.crud
+    import evidence.rowwrite
 
-    def fail(*_args: Any, **_kwargs: Any) -> None:
-        raise IntegrityError("INSERT INTO intervention ...", {}, Exception("simulated"))
+    real_insert = evidence.rowwrite._insert
+    written = []
 
-    monkeypatch.setattr(evidence.crud, "_write_interventions", fail)
+    def fail_at_intervention(conn: Any, shape: Any, rows: Any) -> None:
+        # The trial, its registrations, sources, arms ... are already in when this fails.
+        if shape.name == "intervention":
+            raise IntegrityError("INSERT INTO intervention ...", {}, Exception("simulated"))
+        written.append(shape.name)
+        real_insert(conn, shape, rows)
+
+    monkeypatch.setattr(evidence.rowwrite, "_insert", fail_at_intervention)
     report = import_paths(engine, [SEED_RECORD])
     assert [i.outcome for i in report.items] == ["failed"]
     assert report.items[0].message == (
         f"{SEED_RECORD}: refused by the database: simulated")
+    assert {"trial", "registration", "arm"} <= set(written)
     assert set(_counts(engine).values()) == {0}
 
 
