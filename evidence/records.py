@@ -15,7 +15,19 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Strict,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from pydantic_core import core_schema as cs
 
 FORMAT = "evidence-record/1"
 
@@ -28,26 +40,74 @@ PartialDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
                                    description="ISO date, possibly partial: 2019, 2019-09, 2019-09-19")]
 
 
+NUL_MESSAGE = "contains a NUL character (U+0000)"
+
+
+class _RefuseNul:
+    """Annotation: no string in the value (a str, list items, dict keys) may hold U+0000.
+
+    U+0000 never occurs in a real report and PostgreSQL text cannot hold it: refuse it
+    at validation rather than fail halfway through a database write. The check runs in
+    pydantic-core after the type's own validation, without calling Python, and reports
+    a value_error on the whole field (`trial.countries`, not `trial.countries[1]`).
+    """
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        schema = handler(source)
+        return cs.chain_schema([
+            schema,
+            # Rust regex matching needs valid UTF-8: a lone surrogate (YAML "\ud800") is
+            # refused here as "not a valid string", never reported as a NUL.
+            _strings(schema, cs.str_schema(strict=True, pattern="")),
+            cs.custom_error_schema(
+                _strings(schema, cs.str_schema(strict=True, pattern=r"\A[^\x00]*\z")),
+                custom_error_type="value_error", custom_error_context={"error": NUL_MESSAGE}),
+        ])
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # The published schema describes the type itself (the chain's first step) in
+        # validation and serialization mode alike.
+        assert schema["type"] == "chain"
+        return handler(schema["steps"][0])
+
+
+def _strings(schema: CoreSchema, check: CoreSchema) -> CoreSchema:
+    """A strict re-validation of a validated value that applies `check` to its strings."""
+    match schema["type"]:
+        case "str":
+            return check
+        case "nullable":
+            return cs.nullable_schema(_strings(schema["schema"], check), strict=True)
+        case "list":
+            return cs.list_schema(_strings(schema.get("items_schema", cs.any_schema()), check),
+                                  strict=True)
+        case "dict":
+            return cs.dict_schema(_strings(schema.get("keys_schema", cs.any_schema()), check),
+                                  schema.get("values_schema"), strict=True)
+        case _:
+            # Anything else is passed through as validated (a model instance is not
+            # validated again); keeping the schema keeps its serializer.
+            return schema
+
+
+# Every string field of the format is Str, StrList or carries _NO_NUL; a test walks
+# the models to keep it so.
+_NO_NUL = _RefuseNul()
+Str = Annotated[str, _NO_NUL]
+StrList = Annotated[list[str], _NO_NUL]
+
+
 class Model(BaseModel):
     # Unknown fields are rejected, never dropped: a typo must not lose data.
     model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_default=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # U+0000 never occurs in a real report and PostgreSQL text cannot hold it:
-        # refuse it here rather than fail halfway through a database write.
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(item, str) and "\x00" in item for item in items):
-            raise ValueError("contains a NUL character (U+0000)")
-        return value
 
 
 class Text(Model):
     """The same text in English and Chinese; either may be missing."""
 
-    en: str | None = None
-    zh: str | None = None
+    en: Str | None = None
+    zh: Str | None = None
 
     def get(self, lang: str) -> str | None:
         return self.zh if lang == "zh" else self.en
@@ -196,29 +256,29 @@ class Source(Model):
 
     key: Key
     kind: SourceKind
-    locator: str | None = Field(None, description="File, URL, PMID or DOI of the source")
-    language: str | None = None
-    curator: str | None = None
+    locator: Str | None = Field(None, description="File, URL, PMID or DOI of the source")
+    language: Str | None = None
+    curator: Str | None = None
     retrieved: dt.date | None = None
-    note: str | None = None
+    note: Str | None = None
 
 
 class Provenance(Model):
     """Where one entity (or one field of it) came from."""
 
     source: Key
-    locator: str | None = Field(None, description="Place inside the source: section, table, path")
+    locator: Str | None = Field(None, description="Place inside the source: section, table, path")
     span: tuple[int, int] | None = Field(
         None, description="Character offsets [start, end) in the source text")
-    quote: str | None = Field(None, description="The sentence or cell as printed")
-    derivation: str | None = Field(None, description="Set when the value was derived, saying how")
+    quote: Str | None = Field(None, description="The sentence or cell as printed")
+    derivation: Str | None = Field(None, description="Set when the value was derived, saying how")
 
 
 class Traced(Model):
     """Mixin: row-level provenance plus per-field overrides (`events`, `n`, ...)."""
 
     provenance: Provenance | None = None
-    field_provenance: dict[str, Provenance] = Field(default_factory=dict)
+    field_provenance: Annotated[dict[str, Provenance], _NO_NUL] = Field(default_factory=dict)
 
 
 # --- trial ------------------------------------------------------------------------
@@ -227,11 +287,11 @@ class Design(Model):
     study_type: StudyType | None = None
     allocation: Allocation | None = None
     masking: Masking | None = None
-    masked_roles: list[str] = Field(default_factory=list)
+    masked_roles: StrList = Field(default_factory=list)
     control: Control | None = None
     phases: list[Phase] = Field(default_factory=list)
-    model: str | None = Field(None, description="parallel, crossover, factorial, single_group ...")
-    purpose: str | None = None
+    model: Str | None = Field(None, description="parallel, crossover, factorial, single_group ...")
+    purpose: Str | None = None
 
 
 class Enrollment(Model):
@@ -241,31 +301,31 @@ class Enrollment(Model):
 
 class Institution(Model):
     name: Text
-    city: str | None = None
-    country: str | None = None
+    city: Str | None = None
+    country: Str | None = None
 
 
 class Trial(Traced):
     title: Text
-    official_title: str | None = None
-    acronym: str | None = None
+    official_title: Str | None = None
+    acronym: Str | None = None
     conditions: list[Text] = Field(default_factory=list)
     design: Design = Field(default_factory=Design)
     enrollment: Enrollment = Field(default_factory=Enrollment)
     start_date: PartialDate | None = None
     primary_completion_date: PartialDate | None = None
     completion_date: PartialDate | None = None
-    sponsor: str | None = None
+    sponsor: Str | None = None
     institutions: list[Institution] = Field(default_factory=list)
-    countries: list[str] = Field(default_factory=list)
-    status: str | None = Field(None, description="Recruitment status: completed, recruiting ...")
+    countries: StrList = Field(default_factory=list)
+    status: Str | None = Field(None, description="Recruitment status: completed, recruiting ...")
     curation_status: CurationStatus = CurationStatus.draft
-    brief_summary: str | None = None
+    brief_summary: Str | None = None
 
 
 class Registration(Model):
-    registry: str | None = Field(None, description="Registry code; inferred from the identifier when omitted")
-    identifier: str
+    registry: Str | None = Field(None, description="Registry code; inferred from the identifier when omitted")
+    identifier: Str
 
 
 class AbstractSection(Model):
@@ -276,18 +336,18 @@ class AbstractSection(Model):
 class Publication(Model):
     pmid: Annotated[str, Field(pattern=r"^\d{1,9}$")] | None = None
     pmcid: Annotated[str, Field(pattern=r"^PMC\d+$")] | None = None
-    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
-    journal: str | None = None
-    journal_abbrev: str | None = None
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$"), _NO_NUL] | None = None
+    journal: Str | None = None
+    journal_abbrev: Str | None = None
     year: int | None = None
-    volume: str | None = None
-    issue: str | None = None
-    pages: str | None = None
+    volume: Str | None = None
+    issue: Str | None = None
+    pages: Str | None = None
     epub_date: dt.date | None = None
     title: Text = Field(default_factory=Text)
     abstract: Text = Field(default_factory=Text)
     abstract_sections: list[AbstractSection] = Field(default_factory=list)
-    publication_types: list[str] = Field(default_factory=list)
+    publication_types: StrList = Field(default_factory=list)
 
     @field_validator("doi")
     @classmethod
@@ -300,7 +360,7 @@ class Population(Model):
     key: Key
     label: Text
     kind: PopulationKind = PopulationKind.other
-    description: str | None = None
+    description: Str | None = None
 
 
 class ArmCount(Traced):
@@ -316,14 +376,14 @@ class Arm(Traced):
     role: ArmRole = ArmRole.other
     n_randomised: Count | None = None
     n_analysed: Count | None = None
-    description: str | None = None
+    description: Str | None = None
     counts: list[ArmCount] = Field(default_factory=list)
 
 
 class Duration(Model):
     value: Annotated[float, Field(gt=0)]
     unit: TimeUnit
-    reported: str | None = Field(None, description="As printed, e.g. '12 weeks'")
+    reported: Str | None = Field(None, description="As printed, e.g. '12 weeks'")
 
 
 class Regimen(Traced):
@@ -332,9 +392,9 @@ class Regimen(Traced):
     arm: Key | None = None
     dose: OptText = Field(None, description="Dose as printed: '1 million IU', '100 万 IU'")
     dose_amount: Annotated[float, Field(ge=0)] | None = None
-    dose_unit: str | None = None
-    route: str | None = Field(None, description="subcutaneous, intravenous, oral, ...")
-    frequency: str | None = Field(None, description="Code: qd, bid, tid, qid, qod, qw, q2w, q4w, once, prn")
+    dose_unit: Str | None = None
+    route: Str | None = Field(None, description="subcutaneous, intravenous, oral, ...")
+    frequency: Str | None = Field(None, description="Code: qd, bid, tid, qid, qod, qw, q2w, q4w, once, prn")
     frequency_text: OptText = None
     cycle_on: Duration | None = None
     cycle_off: Duration | None = None
@@ -348,9 +408,9 @@ class Regimen(Traced):
 class Intervention(Traced):
     key: Key
     name: Text
-    kind: str | None = Field(None, description="drug, biological, device, procedure, behavioral, ...")
-    description: str | None = None
-    other_names: list[str] = Field(default_factory=list)
+    kind: Str | None = Field(None, description="drug, biological, device, procedure, behavioral, ...")
+    description: Str | None = None
+    other_names: StrList = Field(default_factory=list)
     arms: list[Key] = Field(default_factory=list)
     regimens: list[Regimen] = Field(default_factory=list)
 
@@ -367,9 +427,9 @@ class Endpoint(Traced):
     name: Text
     role: EndpointRole = EndpointRole.other
     measure: MeasureKind = MeasureKind.other
-    description: str | None = None
-    time_frame: str | None = Field(None, description="Time frame as printed")
-    unit: str | None = None
+    description: Str | None = None
+    time_frame: Str | None = Field(None, description="Time frame as printed")
+    unit: Str | None = None
     population: Key | None = Field(None, description="Default population or subgroup of its results")
     timepoints: list[Timepoint] = Field(default_factory=list)
     primary_timepoint: Key | None = Field(None, description="The timepoint the endpoint was defined at")
@@ -383,20 +443,20 @@ class ArmResult(Traced):
     arm: Key
     timepoint: Key | None = None
     population: Key | None = None
-    category: str | None = Field(None, description="Class/category title in the source table")
+    category: Str | None = Field(None, description="Class/category title in the source table")
     param: ParamType
-    reported: str | None = Field(None, description="The value exactly as printed: '55.17%'")
+    reported: Str | None = Field(None, description="The value exactly as printed: '55.17%'")
     value: float | None = None
-    unit: str | None = None
+    unit: Str | None = None
     events: Count | None = None
     n: Count | None = None
     dispersion: Dispersion | None = None
-    dispersion_reported: str | None = None
+    dispersion_reported: Str | None = None
     dispersion_value: float | None = None
     dispersion_low: float | None = None
     dispersion_high: float | None = None
     dispersion_level: float | None = None
-    note: str | None = Field(None, description="A comment printed with the value")
+    note: Str | None = Field(None, description="A comment printed with the value")
 
 
 class Comparison(Traced):
@@ -409,35 +469,35 @@ class Comparison(Traced):
     timepoint: Key | None = None
     population: Key | None = None
     arms: list[Key] = Field(min_length=2)
-    p_reported: str | None = Field(None, description="p-value as printed: 'p=0.052', '<0.001'")
-    p_comparator: str | None = Field(None, pattern=r"^(=|<|<=|>|>=)$")
+    p_reported: Str | None = Field(None, description="p-value as printed: 'p=0.052', '<0.001'")
+    p_comparator: Annotated[str, Field(pattern=r"^(=|<|<=|>|>=)$"), _NO_NUL] | None = None
     p_value: Annotated[float, Field(ge=0, le=1)] | None = None
-    method: str | None = None
-    effect_measure: str | None = None
-    effect_reported: str | None = None
+    method: Str | None = None
+    effect_measure: Str | None = None
+    effect_reported: Str | None = None
     effect_value: float | None = None
     ci_level: Annotated[float, Field(gt=0, lt=100)] | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    ci_reported: str | None = Field(None, description="The CI as printed: '0.62 to 1.27'")
-    description: str | None = None
+    ci_reported: Str | None = Field(None, description="The CI as printed: '0.62 to 1.27'")
+    description: Str | None = None
 
 
 class AdverseEvent(Traced):
     term: Text
     arm: Key
     serious: bool
-    organ_system: str | None = None
+    organ_system: Str | None = None
     affected: Count | None = None
     at_risk: Count | None = None
     events: Count | None = None
-    vocabulary: str | None = None
+    vocabulary: Str | None = None
 
 
 class Record(Model):
     """One trial and everything extracted about it."""
 
-    format: str = Field(FORMAT, pattern=re.escape(FORMAT).replace("1", r"\d+"))
+    format: Str = Field(FORMAT, pattern=re.escape(FORMAT).replace("1", r"\d+"))
     base_version: Annotated[int, Field(ge=1)] | None = Field(
         None, description="The trial version this file was exported from; an import refuses "
                           "the file if the trial has changed since (optimistic locking)")

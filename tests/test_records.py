@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
+from evidence import records
 from evidence.errors import RecordError
 from evidence.recordio import (
     bundled_seed_path,
@@ -162,3 +166,95 @@ def test_json_schema_is_published_with_every_top_level_field() -> None:
         "interventions", "endpoints", "results", "comparisons", "adverse_events"}
     assert schema["additionalProperties"] is False
     assert set(record_to_data(load_record(bundled_seed_path()))) <= set(schema["properties"])
+
+
+def _model_classes() -> list[type[records.Model]]:
+    found: list[type[records.Model]] = []
+    pending = [records.Model]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _string_shape(annotation: Any) -> str | None:
+    """'str', 'list' or 'dict' when a field's type holds strings directly, else None."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _string_shape(args[0])
+    if origin in (Union, UnionType):
+        shapes = {_string_shape(arg) for arg in args} - {None}
+        assert len(shapes) <= 1, annotation
+        return shapes.pop() if shapes else None
+    if annotation is str:  # exactly str: a StrEnum's values are fixed and NUL-free
+        return "str"
+    if origin is list and _string_shape(args[0]) == "str":
+        return "list"
+    if origin is dict and _string_shape(args[0]) == "str":
+        return "dict"
+    # Anything else must hold no string of its own (a model is walked by itself).
+    assert all(_string_shape(arg) is None for arg in args), annotation
+    return None
+
+
+def _field_errors(cls: type[records.Model], name: str, value: Any) -> list[Any]:
+    try:
+        cls.model_validate({name: value})
+    except ValidationError as exc:
+        return [e for e in exc.errors() if e["loc"][:1] == (name,)]
+    return []
+
+
+def _shaped(shape: str, text: str, cls: type[records.Model], name: str) -> Any:
+    if shape == "str":
+        return text
+    if shape == "list":
+        return ["fine", text]
+    values = get_args(cls.model_fields[name].annotation)[1]
+    return {text: {n: "x" for n, f in values.model_fields.items() if f.is_required()}}
+
+
+def test_every_string_field_of_every_model_refuses_nul() -> None:
+    """Each str, list[str] item and dict key in the format is checked, and names its field."""
+    candidates = ["x", "2019", "10.1000/x", "PMC1", "1", "<", records.FORMAT]
+    checked = []
+    for cls in _model_classes():
+        for name, field in cls.model_fields.items():
+            shape = _string_shape(field.annotation)
+            if shape is None:
+                continue
+            valid = next((c for c in candidates
+                          if not _field_errors(cls, name, _shaped(shape, c, cls, name))), None)
+            assert valid is not None, f"{cls.__name__}.{name}: add a valid sample to the test"
+            for bad in (valid + "\x00", valid[:1] + "\x00" + valid[1:]):
+                errors = _field_errors(cls, name, _shaped(shape, bad, cls, name))
+                assert errors, f"{cls.__name__}.{name} accepts {bad!r}"
+                for error in errors:
+                    # A pattern that refuses the string on its own is a refusal too.
+                    if error["type"] != "string_pattern_mismatch":
+                        assert (error["loc"], error["msg"]) == (
+                            (name,), f"Value error, {records.NUL_MESSAGE}"), (cls, name, error)
+            checked.append(f"{cls.__name__}.{name}")
+    assert len(checked) >= 70 and "Traced.field_provenance" in checked, checked
+
+
+def test_nul_in_a_field_provenance_key_names_the_field(seed_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(seed_data)
+    data["arms"][0]["field_provenance"] = {"n_analysed\x00": {"source": "abstract"}}
+    assert _error(data) == ("bad.yaml: arms[0].field_provenance: "
+                            "contains a NUL character (U+0000)")
+
+
+def test_a_lone_surrogate_is_not_reported_as_a_nul(seed_data: dict[str, Any]) -> None:
+    # YAML's "\ud800" escape gives a string no database can store as UTF-8.
+    data = copy.deepcopy(seed_data)
+    data["trial"]["sponsor"] = "Peking\ud800"
+    assert _error(data) == ("bad.yaml: trial.sponsor: Input should be a valid string, "
+                            "unable to parse raw data as a unicode string")
+
+
+def test_the_nul_check_stays_out_of_the_published_schema() -> None:
+    for mode in ("validation", "serialization"):
+        schema = records.Record.model_json_schema(mode=mode)
+        assert "x00" not in json.dumps(schema), mode
