@@ -15,7 +15,7 @@ from evidence.errors import EvidenceError, RecordError
 from evidence.importers.base import ImportItem
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
     from evidence.curation import Actor
 
@@ -73,7 +73,8 @@ def _abstract_items(locator: str, data: bytes) -> Iterator[ImportItem]:
         yield ImportItem(locator, error=exc)
 
 
-def _reader(fmt: str) -> Callable[[str, bytes], Iterator[ImportItem]]:
+def reader_for(fmt: str) -> Callable[[str, bytes], Iterator[ImportItem]]:
+    """The function that reads (locator, bytes) into ImportItems for a source format."""
     if fmt == "record":
         return _record_items
     if fmt == "abstract":
@@ -95,7 +96,7 @@ def iter_items(path: Path, fmt: str) -> Iterator[ImportItem]:
     from evidence.importers.sources import iter_files
 
     try:
-        read = _reader(fmt)
+        read = reader_for(fmt)
         for locator, data in iter_files(path):
             yield from read(locator, data)
     except RecordError as exc:
@@ -117,30 +118,65 @@ class ImportOptions:
     dry_run: bool = False
     actor: Actor | None = None
     as_extraction: bool = False  # store as this curator's extraction, not into the trial
+    jobs: int | None = None  # worker processes of a bulk registry import (None: one per CPU)
+    recheck: bool = False  # map registry files again even when their digest is stored
 
 
 def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
                  dry_run: bool = False, actor: Actor | None = None, as_extraction: bool = False,
-                 on_item: Callable[[ItemOutcome], None] | None = None) -> ImportReport:
-    """Import every item of every path, each in its own transaction."""
-    options = ImportOptions(fmt, dry_run, actor, as_extraction)
+                 on_item: Callable[[ItemOutcome], None] | None = None,
+                 jobs: int | None = None, recheck: bool = False) -> ImportReport:
+    """Import every item of every path; a bad item fails alone, the others go on.
+
+    Registry sources (ClinicalTrials.gov JSON and XML) take the bulk path
+    (evidence.bulkimport: worker processes, a transaction per batch, unchanged
+    files skipped by digest); every other item is saved in its own transaction.
+    """
+    options = ImportOptions(fmt, dry_run, actor, as_extraction, jobs, recheck)
     report = ImportReport()
+
+    def emit(outcome: ItemOutcome) -> None:
+        report.items.append(outcome)
+        if on_item:
+            on_item(outcome)
+
     for path in paths:
         if not path.exists():
-            outcome = ItemOutcome(str(path), "failed", message=f"{path}: no such file or folder")
-            report.items.append(outcome)
-            if on_item:
-                on_item(outcome)
+            emit(ItemOutcome(str(path), "failed", message=f"{path}: no such file or folder"))
             continue
         path_fmt = _detect(path, fmt)
+        if isinstance(path_fmt, str) and _bulk(path_fmt, options):
+            _bulk_import(engine, path, path_fmt, options, emit)
+            continue
         items = [path_fmt] if isinstance(path_fmt, ImportItem) else iter_items(path, path_fmt)
         for item in items:
             # A curator's record file is authoritative; other sources merge into it.
-            outcome = _save_item(engine, item, options, merge=path_fmt != "record")
-            report.items.append(outcome)
-            if on_item:
-                on_item(outcome)
+            emit(_save_item(engine, item, options, merge=path_fmt != "record"))
     return report
+
+
+def _bulk(fmt: str, options: ImportOptions) -> bool:
+    from evidence.bulkimport import BULK_FORMATS
+
+    return fmt in BULK_FORMATS and not options.dry_run and not options.as_extraction
+
+
+def _bulk_import(engine: Engine, path: Path, fmt: str, options: ImportOptions,
+                 emit: Callable[[ItemOutcome], None]) -> None:
+    from evidence.bulkimport import BulkOptions, bulk_import
+    from evidence.importers.sources import iter_files
+
+    try:
+        bulk_import(engine, iter_files(path), BulkOptions(fmt, options.actor, options.jobs,
+                                                          options.recheck), emit)
+    except RecordError as exc:  # the folder or zip itself cannot be read
+        emit(ItemOutcome(str(path), "failed", message=str(exc)))
+
+
+def refused_message(locator: str, exc: Exception) -> str:
+    """The one line for an item the database refused (it was rolled back)."""
+    orig = getattr(exc, "orig", exc)
+    return f"{locator}: refused by the database: {' '.join(str(orig).split())[:300]}"
 
 
 # Two writers creating the same new trial at once: the loser hits the unique
@@ -162,7 +198,7 @@ def _save_item(engine: Engine, item: ImportItem, options: ImportOptions, *,
             if attempt == RETRIES - 1:
                 # A database constraint caught what validation did not; nothing was written.
                 return ItemOutcome(item.locator, "failed", notes=item.notes,
-                                   message=f"{item.locator}: refused by the database: {exc.orig}")
+                                   message=refused_message(item.locator, exc))
         except RecordError as exc:
             if exc.file is None:
                 exc.file = item.locator
@@ -173,43 +209,49 @@ def _save_item(engine: Engine, item: ImportItem, options: ImportOptions, *,
         except DBAPIError as exc:
             # Any other refusal by the database fails this item alone; it was rolled back.
             return ItemOutcome(item.locator, "failed", notes=item.notes,
-                               message=f"{item.locator}: refused by the database: "
-                                       f"{' '.join(str(exc.orig).split())[:300]}")
+                               message=refused_message(item.locator, exc))
     raise AssertionError("unreachable")
 
 
 def _save_once(engine: Engine, item: ImportItem, options: ImportOptions, *,
                merge: bool) -> ItemOutcome:
-    from evidence import crud as c
-
     with engine.connect() as conn, conn.begin() as transaction:
-        if item.record is not None and options.as_extraction:
-            from evidence.curation import current_curator
-            from evidence.extractions import save_extraction
-
-            curator = options.actor.curator if options.actor else current_curator()
-            action = save_extraction(conn=conn, record=item.record, curator=curator,
-                                     source_file=item.locator)
-            outcome = ItemOutcome(item.locator, action, item.record.label(), None,
-                                  kind="extraction", notes=item.notes)
-        elif item.record is not None:
-            saved = c.save_record(conn=conn, record=item.record, merge=merge,
-                                  actor=options.actor)
-            if saved.action != "unchanged" and saved.record is not None:
-                from evidence.stats import run_checks
-
-                c.replace_findings(conn=conn, trial_id=saved.trial_id,
-                                   findings=run_checks(saved.record))
-            outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
-                                  saved.trial_id, notes=[*item.notes, *saved.notes],
-                                  changes=list(saved.changes))
-        elif item.publication is not None:
-            pub_saved = c.save_publication(conn=conn, publication=item.publication)
-            outcome = ItemOutcome(item.locator, pub_saved, item.publication.pmid
-                                  or item.publication.doi or "", kind="publication",
-                                  notes=item.notes)
-        else:
-            raise RecordError("importer produced nothing", file=item.locator)
+        outcome = save_in(conn, item, options, merge=merge)
         if options.dry_run:
             transaction.rollback()
+    return outcome
+
+
+def save_in(conn: Connection, item: ImportItem, options: ImportOptions, *,
+            merge: bool) -> ItemOutcome:
+    """Save one item inside the caller's transaction."""
+    from evidence import crud as c
+
+    if item.record is not None and options.as_extraction:
+        from evidence.curation import current_curator
+        from evidence.extractions import save_extraction
+
+        curator = options.actor.curator if options.actor else current_curator()
+        action = save_extraction(conn=conn, record=item.record, curator=curator,
+                                 source_file=item.locator)
+        outcome = ItemOutcome(item.locator, action, item.record.label(), None,
+                              kind="extraction", notes=item.notes)
+    elif item.record is not None:
+        saved = c.save_record(conn=conn, record=item.record, merge=merge,
+                              actor=options.actor)
+        if saved.action != "unchanged" and saved.record is not None:
+            from evidence.stats import run_checks
+
+            c.replace_findings(conn=conn, trial_id=saved.trial_id,
+                               findings=run_checks(saved.record))
+        outcome = ItemOutcome(item.locator, saved.action, item.record.label(),
+                              saved.trial_id, notes=[*item.notes, *saved.notes],
+                              changes=list(saved.changes))
+    elif item.publication is not None:
+        pub_saved = c.save_publication(conn=conn, publication=item.publication)
+        outcome = ItemOutcome(item.locator, pub_saved, item.publication.pmid
+                              or item.publication.doi or "", kind="publication",
+                              notes=item.notes)
+    else:
+        raise RecordError("importer produced nothing", file=item.locator)
     return outcome

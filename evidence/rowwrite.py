@@ -65,34 +65,31 @@ def _resolve(shape: TableShape, rows: list[list[Any]], ids: dict[str, Sequence[i
             row[entity_id] = fixed[kind] if kind in fixed else ids[kind][row[entity_id]]
 
 
-def merge_plans(plans: list[RowPlan]) -> tuple[RowPlan, list[dict[str, int]]]:
-    """One plan of many trials, and each trial's local-id offset per table within it."""
+def merge_plans(plans: list[RowPlan]) -> RowPlan:
+    """One plan of many trials: copies of their rows, local ids shifted past the earlier ones.
+
+    The given plans are left as they were, so they can be written again one by one.
+    """
     merged = RowPlan()
-    offsets = []
     for plan in plans:
-        offsets.append({t: merged.count(t) for t in plan.rows})
+        offsets = {t: merged.count(t) for t in shapes()}
         for table, rows in plan.rows.items():
-            merged.rows.setdefault(table, []).extend(rows)
-    return merged, offsets
-
-
-def shift_local_ids(plan: RowPlan, offsets: dict[str, int]) -> None:
-    """Add a trial's offsets to its local ids, so plans can be concatenated (in place)."""
-    for table, rows in plan.rows.items():
-        shape = shapes()[table]
-        links = list(shape.links)
-        if shape.has_id:
-            links.append((shape.columns.index("id"), table))
-        for index, target in links:
-            add = offsets.get(target, 0)
-            if add:
-                for row in rows:
+            shape = shapes()[table]
+            links = [(i, offsets[t]) for i, t in shape.links if offsets[t]]
+            if shape.has_id and offsets[table]:
+                links.append((shape.columns.index("id"), offsets[table]))
+            copies = [list(row) for row in rows]
+            for index, add in links:
+                for row in copies:
                     if row[index] is not None:
                         row[index] += add
-        if table == "provenance":
-            entity, entity_id = shape.columns.index("entity"), shape.columns.index("entity_id")
-            for row in rows:
-                row[entity_id] += offsets.get(row[entity], 0)
+            if table == "provenance":
+                entity = shape.columns.index("entity")
+                entity_id = shape.columns.index("entity_id")
+                for row in copies:
+                    row[entity_id] += offsets[row[entity]]
+            merged.rows.setdefault(table, []).extend(copies)
+    return merged
 
 
 def write_plan(conn: Connection, plan: RowPlan, *, trial_id: int | None = None) -> dict[str, Sequence[int]]:

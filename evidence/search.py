@@ -286,3 +286,21 @@ def _trial_meta(db: RawDB, ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = db.all("SELECT trial_id, registration_ids, title_en, title_zh FROM v_trials "
                   f"WHERE trial_id IN ({', '.join(':' + k for k in names)})", **names)
     return {int(r["trial_id"]): r for r in rows}
+
+
+# ---- bulk writes ----------------------------------------------------------------------------
+
+def insert_triggers(dialect: Dialect) -> dict[str, str]:
+    """The AFTER INSERT trigger of each indexed table (SQLite): name -> CREATE statement."""
+    assert dialect == "sqlite"
+    return {f"{INDEX_TABLE}_{t}_ai": _sqlite_triggers(t)[0] for t in TABLES}
+
+
+def index_trials_statements(dialect: Dialect, first: int, last: int) -> list[str]:
+    """Index every row of trials first..last at once (they are new: nothing to delete)."""
+    out = []
+    for table in TABLES:
+        key = "id" if table == "trial" else "trial_id"
+        out.append(_insert(table, "r", dialect,
+                           f" FROM {table} r WHERE r.{key} BETWEEN {int(first)} AND {int(last)}"))
+    return out

@@ -1,0 +1,215 @@
+"""The writing half of a bulk import: one batch of prepared studies, one transaction.
+
+New trials are collected and inserted together (evidence.rowwrite). A study
+that shares an identifier with a stored trial, or with an earlier study of the
+same batch, needs a merge: the collected ones are written first, then it goes
+through crud.save_record, so the order of the files is the order of the saves.
+Each step runs in a savepoint: when the database refuses the collected insert,
+the studies in it are saved again one by one and only the bad one fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from evidence import models as m
+from evidence.errors import EvidenceError, RecordError
+from evidence.models import table_of
+from evidence.rowwrite import merge_plans, write_plan
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.engine import Connection
+
+    from evidence.bulkprep import PreparedFile, PreparedItem, PrepContext
+    from evidence.curation import Actor
+    from evidence.importing import ItemOutcome
+    from evidence.rowplan import RowPlan
+
+RETRIES = 3  # as evidence.importing: a lost race for a new trial is retried as a merge
+
+
+@dataclass(slots=True)
+class _Fresh:
+    item: PreparedItem
+    outcome: ItemOutcome
+
+
+@dataclass(slots=True)
+class BatchWriter:
+    conn: Connection
+    fmt: str
+    actor: Actor | None
+    context: PrepContext
+    seen: set[str] = field(default_factory=set)  # identifiers stored or written in this batch
+    fresh: list[_Fresh] = field(default_factory=list)  # new trials not yet written
+
+    def write(self, files: list[PreparedFile], data_of: dict[str, bytes]) -> list[list[ItemOutcome]]:
+        from evidence.importing import ItemOutcome
+
+        self.seen = self._stored_identifiers(files)
+        out: list[list[ItemOutcome]] = []
+        for file in files:
+            outcomes = []
+            for position, item in enumerate(file.items):
+                if item.error is not None:
+                    outcome = ItemOutcome(item.locator, "failed", message=item.error,
+                                          notes=item.notes)
+                elif item.plan is None or self.seen.intersection(item.identifiers):
+                    self._flush()
+                    outcome = self._save_one(file, position, data_of[file.locator])
+                else:
+                    outcome = ItemOutcome(item.locator, "created", item.label, None,
+                                          notes=item.notes)
+                    self.fresh.append(_Fresh(item, outcome))
+                self.seen.update(item.identifiers)
+                outcomes.append(outcome)
+            out.append(outcomes)
+        self._flush()
+        self._record_digests(files, out)
+        return out
+
+    def _stored_identifiers(self, files: list[PreparedFile]) -> set[str]:
+        from evidence.bulkimport import _chunks
+
+        reg = table_of(m.Registration)
+        wanted = sorted({i for f in files for item in f.items for i in item.identifiers})
+        found: set[str] = set()
+        for chunk in _chunks(wanted):
+            found.update(self.conn.execute(select(reg.c.identifier)
+                                           .where(reg.c.identifier.in_(chunk))).scalars())
+        return found
+
+    def _flush(self) -> None:
+        """Write the collected new trials together; on refusal, each on its own."""
+        if not self.fresh:
+            return
+        fresh, self.fresh = self.fresh, []
+        try:
+            with self.conn.begin_nested():
+                self._insert_fresh(fresh)
+        except DBAPIError:
+            for one in fresh:  # find the one the database refuses; the others go in
+                self._insert_alone(one)
+
+    def _insert_fresh(self, fresh: list[_Fresh]) -> None:
+        self._adopt_publications([f.item for f in fresh])
+        plan = merge_plans([f.item.plan for f in fresh if f.item.plan is not None])
+        if self.conn.dialect.name == "sqlite":
+            ids = _write_then_index(self.conn, plan)
+        else:
+            ids = write_plan(self.conn, plan)
+        trial_ids = ids["trial"]
+        for i, f in enumerate(fresh):
+            f.outcome.trial_id = trial_ids[i]
+
+    def _insert_alone(self, one: _Fresh) -> None:
+        from evidence.importing import refused_message
+
+        for attempt in range(RETRIES):
+            try:
+                with self.conn.begin_nested():
+                    self._insert_fresh([one])
+                return
+            except DBAPIError as exc:
+                if attempt == RETRIES - 1 or not isinstance(exc, IntegrityError):
+                    one.outcome.outcome = "failed"
+                    one.outcome.message = refused_message(one.item.locator, exc)
+                    return
+
+    def _adopt_publications(self, items: list[PreparedItem]) -> None:
+        """Publication-only rows (no trial) that these new trials' publications now cover."""
+        pub = table_of(m.Publication)
+        pmids = sorted({p for i in items for p in i.pmids})
+        dois = sorted({d for i in items for d in i.dois})
+        if pmids or dois:
+            self.conn.execute(delete(pub).where(pub.c.trial_id.is_(None), or_(
+                pub.c.pmid.in_(pmids), pub.c.doi.in_(dois))))
+
+    def _save_one(self, file: PreparedFile, position: int, data: bytes) -> ItemOutcome:
+        """crud.save_record for one study of the file, in a savepoint (merges, publications)."""
+        from evidence.importing import ImportOptions, reader_for, save_in
+
+        item = next(x for i, x in enumerate(reader_for(self.fmt)(file.locator, data))
+                    if i == position)
+        options = ImportOptions(self.fmt, actor=self.actor)
+        outcome: ItemOutcome | None = None
+        for attempt in range(RETRIES):
+            try:
+                with self.conn.begin_nested():
+                    outcome = save_in(self.conn, item, options, merge=True)
+                return outcome
+            except IntegrityError as exc:
+                if attempt == RETRIES - 1:
+                    return _failed(item.locator, item.notes, exc)
+            except (RecordError, EvidenceError, DBAPIError) as exc:
+                return _failed(item.locator, item.notes, exc)
+        raise AssertionError("unreachable")
+
+    def _record_digests(self, files: list[PreparedFile], out: list[list[ItemOutcome]]) -> None:
+        """Remember each file whose every item is now a stored trial, unchanged since."""
+        table = table_of(m.SourceDigest)
+        rows: dict[tuple[str, int], dict[str, Any]] = {}
+        for file, outcomes in zip(files, out, strict=True):
+            if not outcomes or any(o.outcome == "failed" or o.trial_id is None or o.kind != "trial"
+                                   for o in outcomes):
+                continue
+            for position, o in enumerate(outcomes):
+                rows[(file.digest, position)] = {
+                    "trial_id": o.trial_id, "digest": file.digest, "position": position,
+                    "items": len(outcomes), "label": o.label[:120],
+                    "imported_at": self.context.now}
+        if rows:
+            digests = sorted({d for d, _ in rows})
+            from evidence.bulkimport import _chunks
+
+            try:
+                with self.conn.begin_nested():
+                    for chunk in _chunks(digests):
+                        self.conn.execute(delete(table).where(table.c.digest.in_(chunk)))
+                    self.conn.execute(insert(table), list(rows.values()))
+            except IntegrityError:
+                # Another import recorded the same file meanwhile. Digests only save
+                # work on the next import; the trials of this batch are what counts.
+                pass
+
+
+def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int]]:
+    """Insert new trials with the search index's insert triggers off, then index them at once.
+
+    Row by row, the triggers cost SQLite about twice as much as all other inserts
+    together; one INSERT ... SELECT per indexed table over the new trials does the
+    same work in a fifth of the time. The triggers are dropped and created again
+    inside this transaction, which holds SQLite's write lock: no other writer
+    ever sees them missing.
+    """
+    from evidence.search import index_trials_statements, insert_triggers
+
+    triggers = insert_triggers("sqlite")
+    for name in triggers:
+        conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    ids = write_plan(conn, plan)
+    trials = ids["trial"]
+    assert isinstance(trials, range) and trials.step == 1  # SQLite ids are MAX(id)+1 onwards
+    for statement in index_trials_statements("sqlite", trials.start, trials.stop - 1):
+        conn.exec_driver_sql(statement)
+    for create in triggers.values():
+        conn.exec_driver_sql(create)
+    return ids
+
+
+def _failed(locator: str, notes: list[str], exc: Exception) -> ItemOutcome:
+    from evidence.importing import ItemOutcome, refused_message
+
+    if isinstance(exc, RecordError):
+        if exc.file is None:
+            exc.file = locator
+        return ItemOutcome(locator, "failed", message=str(exc), notes=notes)
+    if isinstance(exc, DBAPIError):
+        return ItemOutcome(locator, "failed", message=refused_message(locator, exc), notes=notes)
+    return ItemOutcome(locator, "failed", message=f"{locator}: {exc}", notes=notes)
