@@ -348,3 +348,11 @@ def test_importing_stats_does_not_import_scipy() -> None:
     code = "import sys, evidence.stats; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_comparison_rows_are_the_comparison_rows_of_the_effect_table(seed: Record) -> None:
+    from evidence.stats.rows import comparison_rows
+
+    for rec in [seed, *(r for _, r in _ctgov_records())]:
+        table = effect_table(rec)
+        assert comparison_rows(rec) == [r for r in table if r.comparison is not None]

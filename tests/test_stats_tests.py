@@ -180,3 +180,76 @@ def test_format_p() -> None:
     assert format_p(0.05044808197038434, rep) == "0.050"
     assert format_p(0.0000123, rep) == "1.2e-05"
     assert format_p(0.5) == "0.500"
+
+
+# --- the scipy.special fast paths equal scipy.stats bit for bit ------------------------
+
+def _bits(x: float) -> str:
+    return float(x).hex()  # tells -0.0 from 0.0; nan equals nan
+
+
+def test_fast_2x2_tests_equal_scipy_stats_bit_for_bit() -> None:
+    # Every table of up to 12 per arm, plus large and near-null ones; a scipy upgrade that
+    # changes its algorithm fails here rather than silently moving the reported p-values.
+    from scipy import stats
+
+    from evidence.stats.distributions import chi_square_2x2, fisher_exact_2x2
+
+    tables = [(e1, n1, e2, n2) for n1 in range(1, 13) for n2 in range(1, 13)
+              for e1 in range(n1 + 1) for e2 in range(n2 + 1)][::7]
+    tables += [(16, 29, 9, 30), (480, 1000, 520, 1000), (3, 4000, 11, 3990), (0, 5000, 1, 5000),
+               (250, 500, 251, 501), (7000, 12000, 6999, 12001), (1, 2, 0, 30000)]
+    for e1, n1, e2, n2 in tables:
+        table = [[e1, n1 - e1], [e2, n2 - e2]]
+        fast = fisher_exact_2x2(e1, n1 - e1, e2, n2 - e2)
+        ref = stats.fisher_exact(table)
+        assert fast is not None and list(map(_bits, fast)) == [
+            _bits(ref.statistic), _bits(ref.pvalue)], table
+        if e1 + e2 in (0, n1 + n2):
+            continue
+        for yates in (False, True):
+            chi = chi_square_2x2(e1, n1 - e1, e2, n2 - e2, yates=yates)
+            ref = stats.chi2_contingency(table, correction=yates)
+            assert chi is not None and list(map(_bits, chi)) == [
+                _bits(ref.statistic), _bits(ref.pvalue)], (table, yates)
+
+
+def test_fast_t_tests_and_normal_equal_scipy_stats_bit_for_bit() -> None:
+    import random
+
+    from scipy import stats
+
+    from evidence.stats.distributions import normal_quantile, normal_two_sided_p, t_test
+
+    rng = random.Random(3)
+    for i in range(300):
+        n1, n2 = rng.randint(2, 3000), rng.randint(2, 3000)
+        m1 = rng.uniform(-100, 100) * 10 ** rng.randint(-3, 3)
+        m2 = m1 + rng.gauss(0, 1) * 10 ** rng.randint(-3, 3)
+        sd1 = 0.0 if i % 10 == 0 else abs(rng.gauss(0, 10)) * 10 ** rng.randint(-3, 3)
+        sd2 = abs(rng.gauss(0, 10)) * 10 ** rng.randint(-3, 3)
+        for equal in (True, False):
+            fast = t_test(m1, sd1, n1, m2, sd2, n2, equal_var=equal)
+            ref = stats.ttest_ind_from_stats(m1, sd1, n1, m2, sd2, n2, equal_var=equal)
+            assert fast is not None and list(map(_bits, fast)) == [
+                _bits(ref.statistic), _bits(ref.pvalue)]
+        z = rng.gauss(0, 3)
+        assert _bits(normal_two_sided_p(z) or -1) == _bits(2 * stats.norm.sf(abs(z)))
+    for level in (50, 80, 90, 95, 99, 99.9, 12.3456):
+        q = 1 - (1 - level / 100) / 2
+        assert _bits(normal_quantile(q) or -1) == _bits(stats.norm.ppf(q))
+    assert normal_quantile(1.0) is None and normal_two_sided_p(math.inf) is None
+
+
+def test_ratio_matcher_equals_matching_roundings() -> None:
+    from evidence.stats.numbers import ratio_matcher
+
+    for text in ("12%", "12.5%", "55.17", "50", "0", "100", "33.3", "0.125", "1e1"):
+        printed = parse_printed(text)
+        assert printed is not None
+        for n in (*range(1, 130), 1000, 1024, 8000):
+            match = ratio_matcher(printed, n)
+            for k in range(min(n, 130) + 1):
+                for scale in (1, 100):
+                    assert match(k * scale) == matching_roundings(Fraction(k * scale, n),
+                                                                  printed), (text, n, k)

@@ -6,10 +6,9 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from evidence.records import Arm, ArmResult, Dispersion, MeasureKind, ParamType, Record
-from evidence.stats.numbers import Printed, matching_roundings, parse_printed
+from evidence.stats.numbers import Printed, parse_printed, ratio_matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +74,9 @@ def fitting_counts(printed: Printed, n: int, scale: int) -> list[tuple[int, list
     low, high = max(0, math.floor(target * n - slack)), min(n, math.ceil(target * n + slack))
     if high - low > MAX_CANDIDATES:
         return None
+    match = ratio_matcher(printed, n)
     for k in range(low, high + 1):
-        how = matching_roundings(Fraction(k * scale, n), printed)
+        how = match(k * scale)
         if how:
             out.append((k, how))
     return out

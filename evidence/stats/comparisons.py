@@ -14,7 +14,7 @@ from evidence.stats.effects import Effect, binary_effects, continuous_effects
 from evidence.stats.findings import Finding
 from evidence.stats.numbers import Printed, parse_printed
 from evidence.stats.pvalues import ReportedP, claims_significant, format_p, reported_p
-from evidence.stats.rows import EffectRow, effect_table
+from evidence.stats.rows import EffectRow, comparison_rows
 
 
 def describe_arm(arm: BinaryArm | ContinuousArm) -> str:
@@ -268,7 +268,7 @@ def primary_met_vs_p(record: Record) -> Iterator[Finding]:
 
 
 def _with_rows(record: Record) -> Iterator[Finding]:
-    rows = effect_table(record)
+    rows = comparison_rows(record)  # both checks skip the rows of other arm pairs
     yield from p_value_reproduced(record, rows)
     yield from effect_vs_recomputed(record, rows)
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+
+from evidence.stats.distributions import normal_quantile
 
 ZERO_CELL_NOTE = "0.5 added to every cell because a cell is zero (as RevMan does)"
 # RevMan and the Handbook treat such a table as carrying no information on a relative effect.
@@ -33,11 +36,16 @@ class Effect:
     note: str | None = None
 
 
+@lru_cache(maxsize=256)  # a handful of levels (95, 90, 99) over a whole import
 def z_quantile(level: float) -> float:
     """Two-sided normal quantile for a CI level in percent (95 -> 1.959964)."""
-    from scipy.stats import norm
+    q = 1 - (1 - level / 100) / 2
+    z = normal_quantile(q)
+    if z is None:
+        from scipy.stats import norm
 
-    return float(norm.ppf(1 - (1 - level / 100) / 2))
+        z = float(norm.ppf(q))
+    return z
 
 
 def _cells(e1: int, n1: int, e2: int, n2: int) -> tuple[float, float, float, float, bool]:

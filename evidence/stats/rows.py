@@ -122,11 +122,8 @@ def _arm_order(record: Record) -> dict[str, tuple[int, int]]:
     return {a.key: (a.role in _CONTROL_ROLES, i) for i, a in enumerate(record.arms)}
 
 
-def effect_table(record: Record) -> list[EffectRow]:
-    """Every recomputable two-arm effect: reported comparisons first, then other arm pairs."""
-    groups = _groups(record)
+def _comparison_rows(record: Record, groups: dict[GroupKey, dict[str, int]]) -> list[EffectRow]:
     rows: list[EffectRow] = []
-    done: set[tuple[GroupKey, str, str]] = set()
     for c, cmp in enumerate(record.comparisons):
         if len(cmp.arms) != 2:
             continue  # a three-arm global test is not a 2x2 question
@@ -137,7 +134,23 @@ def effect_table(record: Record) -> list[EffectRow]:
         row = _row(record, key, groups[key][a1], groups[key][a2], c)
         if row is not None:
             rows.append(row)
-            done.update({(key, a1, a2), (key, a2, a1)})
+    return rows
+
+
+def comparison_rows(record: Record) -> list[EffectRow]:
+    """The rows of `effect_table` for reported comparisons, without the other arm pairs."""
+    return _comparison_rows(record, _groups(record))
+
+
+def effect_table(record: Record) -> list[EffectRow]:
+    """Every recomputable two-arm effect: reported comparisons first, then other arm pairs."""
+    groups = _groups(record)
+    rows = _comparison_rows(record, groups)
+    done: set[tuple[GroupKey, str, str]] = set()
+    for done_row in rows:
+        done_key = (done_row.endpoint, done_row.timepoint, done_row.population, done_row.category)
+        first, second = done_row.arms
+        done.update({(done_key, first, second), (done_key, second, first)})
     order = _arm_order(record)
     for key, by_arm in groups.items():
         arms = sorted(by_arm, key=lambda a: order.get(a, (True, len(order))))
