@@ -344,6 +344,8 @@ def profile(corpus: Path, scratch: Path, top: int) -> str:
     from evidence import db
     from evidence.importing import import_paths
 
+    for suffix in ("", "-wal", "-shm"):  # a fresh database, as the benchmark's import
+        Path(f"{scratch / 'profile.db'}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{scratch / 'profile.db'}"
     db.upgrade(url)
     engine = db.connect_checked(url)

@@ -42,6 +42,8 @@ class Normalised:
 
 def normalise(text: str) -> Normalised:
     """NFKC per character (plus 〈〉 -> <>), keeping offsets into `text`."""
+    if text.isascii():  # NFKC leaves ASCII as it is: most registry text, at C speed
+        return Normalised(text, text, tuple(range(len(text))))
     out: list[str] = []
     index: list[int] = []
     for i, char in enumerate(text):
