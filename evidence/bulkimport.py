@@ -142,8 +142,10 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
             if number == 0 and jobs > 0 and len(batch) >= BATCH_FILES:
                 pool = _Pool(jobs)  # more to come: start the workers while this one maps
             # The first batch is mapped here: a small import never starts a worker.
-            if number == 0 or jobs == 0:
-                work: Any = prepare_files(options.fmt, todo, context)
+            if not todo:
+                work: Any = []
+            elif number == 0 or jobs == 0:
+                work = prepare_files(options.fmt, todo, context)
             else:
                 if pool is None:
                     pool = _Pool(jobs)

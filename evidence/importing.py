@@ -36,18 +36,40 @@ class ItemOutcome:
 
 @dataclass(slots=True)
 class ImportReport:
+    """Every item's outcome, or, past `keep` items, the counts and the failed ones only.
+
+    A registry-scale import has hundreds of thousands of items; keeping each
+    outcome would make its memory grow with the corpus.
+    """
+
     items: list[ItemOutcome] = field(default_factory=list)
+    keep: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: ItemOutcome) -> None:
+        self.counts[outcome.outcome] = self.counts.get(outcome.outcome, 0) + 1
+        if self.keep is None or len(self.items) < self.keep or outcome.outcome == "failed":
+            self.items.append(outcome)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def omitted(self) -> int:
+        """Items counted but not kept."""
+        return self.total - len(self.items)
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for item in self.items if item.outcome == outcome)
+        return self.counts.get(outcome, 0)
 
     @property
     def failed(self) -> bool:
         return self.count("failed") > 0
 
     def summary(self) -> str:
-        parts = [f"{self.count(o)} {o}" for o in ("created", "updated", "unchanged", "failed")]
-        return f"{len(self.items)} item(s): " + ", ".join(parts)
+        parts = [f"{self.count(o):,} {o}" for o in ("created", "updated", "unchanged", "failed")]
+        return f"{self.total:,} item(s): " + ", ".join(parts)
 
 
 def _record_items(locator: str, data: bytes) -> Iterator[ImportItem]:
@@ -118,25 +140,29 @@ class ImportOptions:
     dry_run: bool = False
     actor: Actor | None = None
     as_extraction: bool = False  # store as this curator's extraction, not into the trial
-    jobs: int | None = None  # worker processes of a bulk registry import (None: one per CPU)
+    # Worker processes of a bulk registry import (None: one per CPU). They are spawned,
+    # so a script that asks for them must call from under `if __name__ == "__main__":`.
+    jobs: int | None = 0
     recheck: bool = False  # map registry files again even when their digest is stored
 
 
 def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
                  dry_run: bool = False, actor: Actor | None = None, as_extraction: bool = False,
                  on_item: Callable[[ItemOutcome], None] | None = None,
-                 jobs: int | None = None, recheck: bool = False) -> ImportReport:
+                 jobs: int | None = 0, recheck: bool = False,
+                 keep: int | None = None) -> ImportReport:
     """Import every item of every path; a bad item fails alone, the others go on.
 
+    `keep` bounds how many outcomes the report holds (failed ones are always kept).
     Registry sources (ClinicalTrials.gov JSON and XML) take the bulk path
     (evidence.bulkimport: worker processes, a transaction per batch, unchanged
     files skipped by digest); every other item is saved in its own transaction.
     """
     options = ImportOptions(fmt, dry_run, actor, as_extraction, jobs, recheck)
-    report = ImportReport()
+    report = ImportReport(keep=keep)
 
     def emit(outcome: ItemOutcome) -> None:
-        report.items.append(outcome)
+        report.add(outcome)
         if on_item:
             on_item(outcome)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -50,8 +52,22 @@ def init(ctx: typer.Context) -> None:
     engine.dispose()
 
 
-def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool,
-                     actor: Actor, as_extraction: bool) -> ImportReport:
+# A registry-scale import lists this many items; past it, only failed ones and the counts.
+LISTED_ITEMS = 10_000
+NOTED_ITEMS = 1_000  # items whose notes are printed; later notes are counted
+
+
+@dataclass(frozen=True, slots=True)
+class _ImportRequest:
+    paths: list[Path]
+    fmt: str | None
+    dry_run: bool
+    as_extraction: bool
+    jobs: int | None
+    recheck: bool
+
+
+def _progress_import(url: str, request: _ImportRequest, actor: Actor) -> ImportReport:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -60,21 +76,30 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
 
     engine = connect_checked(url)
     console = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
+    seen = [0, 0]  # items, notes not printed
 
     def show(outcome: ItemOutcome) -> None:
+        seen[0] += 1
         if outcome.outcome == "failed":
             console.print(f"Error: {outcome.message}")
         for change in outcome.changes:
             console.print(f"Changed: {outcome.label}: {change}")
+        if seen[0] > NOTED_ITEMS:
+            seen[1] += len(outcome.notes)
+            return
         for note in outcome.notes:
             console.print(f"Note: {outcome.locator}: {note}")
 
+    def run(on_item: Callable[[ItemOutcome], None]) -> ImportReport:
+        return import_paths(engine, request.paths, fmt=request.fmt, dry_run=request.dry_run,
+                            on_item=on_item, actor=actor, as_extraction=request.as_extraction,
+                            jobs=request.jobs, recheck=request.recheck, keep=LISTED_ITEMS)
+
     # The bar is for people: not drawn when stderr is a pipe or a log file.
-    many = console.is_terminal and (
-        len(paths) > 1 or any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths))
+    many = console.is_terminal and (len(request.paths) > 1 or any(
+        p.is_dir() or p.suffix.lower() == ".zip" for p in request.paths))
     if not many:
-        report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=show, actor=actor,
-                              as_extraction=as_extraction)
+        report = run(show)
     else:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.description}"), console=console,
@@ -85,9 +110,14 @@ def _progress_import(url: str, paths: list[Path], fmt: str | None, dry_run: bool
                 show(outcome)
                 progress.update(task, advance=1, description=outcome.label)
 
-            report = import_paths(engine, paths, fmt=fmt, dry_run=dry_run, on_item=step,
-                                  actor=actor, as_extraction=as_extraction)
+            report = run(step)
     engine.dispose()
+    if seen[1]:
+        console.print(f"Note: {seen[1]:,} more notes on items after the first "
+                      f"{NOTED_ITEMS:,} not shown")
+    if report.omitted:
+        console.print(f"Note: {report.omitted:,} items imported without failure are not listed "
+                      f"(only the first {LISTED_ITEMS:,} are, and every failed one)")
     return report
 
 
@@ -104,17 +134,29 @@ def import_(
         "--as-extraction", help="Store as your own extraction of the trial, for `evidence diff` "
                                 "and `evidence adjudicate`; the trial itself is not changed.")]
     = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=0, help="Worker processes mapping registry files (default: one per "
+                                    "CPU; 0: none).")] = None,
+    recheck: Annotated[bool, typer.Option(
+        "--recheck", help="Map registry files again even if the same file was imported "
+                          "before (default: skip them, reported unchanged).")] = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Validate and import trial records or sources; each item is its own transaction.
+    """Validate and import trial records or sources; a bad item fails alone.
 
     Importing the same record twice changes nothing; an edited record updates the
-    trial it shares a registration ID with. Exit status 1 if any item failed.
+    trial it shares a registration ID with. ClinicalTrials.gov folders and zips
+    (the full registry download too) are mapped in worker processes and written in
+    batches; a file imported before, unchanged, is skipped without parsing.
+    Exit status 1 if any item failed.
 
     Example: evidence import evidence/examples/seed-il2-sle.yaml
+
+    Example: evidence import --jobs 2 ctg-studies.json.zip
     """
-    report = _progress_import(_url(ctx), paths, source.value if source else None, dry_run,
-                              ctx.obj.actor(), as_extraction)
+    request = _ImportRequest(paths, source.value if source else None, dry_run, as_extraction,
+                             jobs, recheck)
+    report = _progress_import(_url(ctx), request, ctx.obj.actor())
     rows = [{"item": i.locator, "outcome": i.outcome, "trial": i.label, "id": i.trial_id,
              "kind": i.kind, "message": i.message, "changes": i.changes, "notes": i.notes}
             for i in report.items]

@@ -1,0 +1,206 @@
+"""The bulk registry import writes what the one-by-one import writes, faster, and fails alone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import text
+
+from evidence import models as m
+from evidence.importing import ImportOptions, _save_item, import_paths, iter_items
+from tests.conftest import FIXTURES, SEED_RECORD
+
+CTGOV = FIXTURES / "ctgov"
+CTGOV_XML = FIXTURES / "ctgov-xml"
+STAMPS = {"created_at", "updated_at", "at", "checked_at", "imported_at", "command"}
+
+
+def _dump(engine: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table and of the search index, ids kept, timestamps blanked."""
+    out = {}
+    with engine.connect() as conn:
+        for table in [*(t.name for t in m.metadata.sorted_tables), "search_index"]:
+            if table == "source_digest":
+                continue  # only the bulk path records digests
+            columns, order = "*", "id"
+            if table == "search_index" and engine.dialect.name == "sqlite":
+                columns, order = "rowid, trial_id, kind, lang, body", "rowid"
+            elif table in m.metadata.tables:
+                order = ", ".join(c.name for c in m.metadata.tables[table].primary_key)
+            rows = conn.execute(text(f'SELECT {columns} FROM "{table}" ORDER BY {order}'))
+            out[table] = [{k: v for k, v in r.items() if k not in STAMPS}
+                          for r in rows.mappings()]
+    return out
+
+
+def _empty(engine: Any) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for table in reversed(m.metadata.sorted_tables):
+                conn.execute(text(f'DELETE FROM "{table.name}"'))
+        else:
+            names = ", ".join(f'"{t.name}"' for t in m.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def _one_by_one(engine: Any, paths: list[Path], fmt: str) -> list[str]:
+    outcomes = []
+    for path in paths:
+        for item in iter_items(path, fmt):
+            outcomes.append(_save_item(engine, item, ImportOptions(), merge=True).outcome)
+    return outcomes
+
+
+def test_bulk_import_writes_exactly_the_rows_of_the_one_by_one_import(engine: Any) -> None:
+    # JSON then XML: NCT02513394 is in both, so the XML merges into a stored trial.
+    one = _one_by_one(engine, [CTGOV], "ctgov") + _one_by_one(engine, [CTGOV_XML], "ctgov-xml")
+    expected = _dump(engine)
+    _empty(engine)
+    bulk = [i.outcome for i in import_paths(engine, [CTGOV, CTGOV_XML]).items]
+    assert bulk == one == ["created"] * 8 + ["created", "created", "unchanged"]
+    assert _dump(engine) == expected
+    assert sum(len(rows) for rows in expected.values()) > 10_000  # the comparison saw rows
+
+
+def test_a_second_import_of_unchanged_files_skips_them_without_parsing(
+        engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = import_paths(engine, [CTGOV])
+    import evidence.bulkprep
+
+    def no_parsing(*_args: Any) -> None:
+        raise AssertionError("an unchanged file was parsed")
+
+    monkeypatch.setattr(evidence.bulkprep, "prepare_files", no_parsing)
+    monkeypatch.setattr("evidence.bulkimport.prepare_files", no_parsing)
+    again = import_paths(engine, [CTGOV])
+    assert [i.outcome for i in again.items] == ["unchanged"] * 8
+    assert [(i.label, i.trial_id) for i in again.items] == \
+        [(i.label, i.trial_id) for i in first.items]
+    assert again.items[0].notes == ["same file as already imported (source digest); not parsed"]
+
+
+def test_a_trial_changed_since_is_parsed_again_and_a_deleted_one_comes_back(
+        engine: Any, tmp_path: Path) -> None:
+    from evidence.curation import Actor, delete_trial
+
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    for name in ("NCT02210780.json", "NCT03418623.json"):
+        shutil.copy(CTGOV / name, folder / name)
+    import_paths(engine, [folder])
+    with engine.begin() as conn:  # a curator's edit of one trial drops its digest
+        edited = conn.execute(text("SELECT trial_id FROM registration "
+                                   "WHERE identifier = 'NCT02210780'")).scalar_one()
+        conn.execute(text("DELETE FROM source_digest WHERE trial_id = :t"), {"t": edited})
+    again = import_paths(engine, [folder])
+    assert [(i.label, i.outcome, _skipped(i)) for i in again.items] == [
+        ("NCT02210780", "unchanged", False), ("NCT03418623", "unchanged", True)]
+    deleted = again.items[1].trial_id
+    assert deleted is not None
+    with engine.begin() as conn:
+        delete_trial(conn=conn, trial_id=deleted, actor=Actor("ann"), reason="test")
+    third = import_paths(engine, [folder])
+    assert [(i.label, i.outcome) for i in third.items] == [
+        ("NCT02210780", "unchanged"), ("NCT03418623", "created")]
+
+
+def _skipped(item: Any) -> bool:
+    return any("source digest" in note for note in item.notes)
+
+
+def test_the_digest_covers_bytes_format_and_mapping_version() -> None:
+    from evidence.bulkprep import mapping_version, source_digest
+
+    data = (CTGOV / "NCT02210780.json").read_bytes()
+    assert source_digest("ctgov", data) == source_digest("ctgov", bytes(data))
+    assert source_digest("ctgov", data) != source_digest("ctgov-xml", data)
+    assert source_digest("ctgov", data) != source_digest("ctgov", data + b"\n")
+    assert len(mapping_version()) == 64
+
+
+def test_a_study_the_database_refuses_fails_alone_and_the_batch_goes_in(
+        engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    import evidence.rowwrite
+
+    real_insert = evidence.rowwrite._insert
+    batches = []
+
+    def refuse_one(conn: Any, shape: Any, rows: Any) -> None:
+        if shape.name == "registration":
+            batches.append(len({row[1] for row in rows}))  # trials in this insert
+            if any(value == "NCT03418623" for row in rows for value in row):
+                raise IntegrityError("INSERT INTO registration ...", {}, Exception("refused"))
+        real_insert(conn, shape, rows)
+
+    monkeypatch.setattr(evidence.rowwrite, "_insert", refuse_one)
+    report = import_paths(engine, [CTGOV])
+    assert [(i.label, i.outcome) for i in report.items] == [
+        ("NCT00763412", "created"), ("NCT02210780", "created"), ("NCT02513394", "created"),
+        ("NCT02552212", "created"), ("NCT03418623", "failed"), ("NCT03630471", "created"),
+        ("NCT04267848", "created"), ("NCT05594173", "created")]
+    failed = report.items[4]
+    assert failed.message == f"{CTGOV / 'NCT03418623.json'}: refused by the database: refused"
+    assert batches[0] == 8  # tried together first, then one by one
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM trial")).scalar_one() == 7
+        assert conn.execute(text("SELECT COUNT(*) FROM registration WHERE identifier = "
+                                 "'NCT03418623'")).scalar_one() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM source_digest")).scalar_one() == 7
+
+
+def test_bad_files_and_duplicates_in_one_batch(engine: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    shutil.copy(CTGOV / "NCT02210780.json", folder / "a.json")
+    (folder / "b.json").write_bytes(b'{"protocolSection": {"identificationModule": ')
+    shutil.copy(CTGOV / "NCT02210780.json", folder / "c.json")  # the same study again
+    study = orjson.loads((CTGOV / "NCT03418623.json").read_bytes())
+    study["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = True
+    (folder / "d.json").write_bytes(orjson.dumps(study))
+    report = import_paths(engine, [folder], fmt="ctgov")
+    assert [(Path(i.locator).name, i.outcome) for i in report.items] == [
+        ("a.json", "created"), ("b.json", "failed"), ("c.json", "unchanged"),
+        ("d.json", "failed")]
+    assert report.items[1].message.endswith(
+        "b.json: JSON ends early (truncated file?): unexpected end of data at line 1, "
+        "column 46")
+    assert "enrollmentInfo.count" in report.items[3].message
+    assert report.items[0].trial_id == report.items[2].trial_id
+
+
+def test_worker_processes_give_the_same_outcomes_as_mapping_in_process(
+        engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidence.bulkimport
+
+    monkeypatch.setattr(evidence.bulkimport, "BATCH_FILES", 3)  # 8 files: batches of 3, 3, 2
+    report = import_paths(engine, [CTGOV], jobs=1)
+    assert [i.outcome for i in report.items] == ["created"] * 8
+    assert [i.trial_id for i in report.items] == list(range(1, 9))
+    again = import_paths(engine, [CTGOV], jobs=1, recheck=True)
+    assert [i.outcome for i in again.items] == ["unchanged"] * 8
+    assert not any(_skipped(i) for i in again.items)
+
+
+def test_a_record_file_after_a_registry_import_still_merges(engine: Any) -> None:
+    # The seed record lists NCT02465580; the bulk path leaves other formats to crud.
+    import_paths(engine, [CTGOV])
+    report = import_paths(engine, [SEED_RECORD])
+    assert [i.outcome for i in report.items] == ["created"]
+
+
+def test_the_report_keeps_counts_and_failures_past_its_limit(engine: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    for path in sorted(CTGOV.glob("*.json")):
+        shutil.copy(path, folder / path.name)
+    (folder / "zz.json").write_text("[1]", encoding="utf-8")
+    report = import_paths(engine, [folder], fmt="ctgov", keep=3)
+    assert report.summary() == "9 item(s): 8 created, 0 updated, 0 unchanged, 1 failed"
+    assert [i.outcome for i in report.items] == ["created"] * 3 + ["failed"]
+    assert report.omitted == 5
