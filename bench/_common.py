@@ -21,6 +21,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak resident memory of any finished child process (workers), in MB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def ensure_corpus(studies: int, corpus: Path | None, workdir: Path, seed: int = 1) -> Path:
     """The given corpus, or a fresh synthetic one of `studies` studies in workdir."""
     if corpus is not None:

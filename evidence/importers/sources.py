@@ -8,6 +8,7 @@ zips are read one at a time, so a zip of 100,000 studies needs one study's memor
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import zipfile
 from collections import Counter
@@ -113,10 +114,7 @@ def iter_files(path: Path, *, head: int | None = None) -> Iterator[tuple[str, by
     zips whose suffix is not a source suffix, and hidden files, are skipped.
     """
     if path.is_dir():
-        for member in sorted(p for p in path.rglob("*") if p.is_file()):
-            relative = member.relative_to(path)
-            if any(part.startswith(".") for part in relative.parts):
-                continue
+        for member in _walk(path):
             if _is_zip(member):
                 yield from _iter_zip(member, head=head)
             elif member.suffix.lower() in SOURCE_SUFFIXES:
@@ -125,6 +123,25 @@ def iter_files(path: Path, *, head: int | None = None) -> Iterator[tuple[str, by
         yield from _iter_zip(path, head=head)
     else:
         yield str(path), _read_file(path, head=head)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files under a folder in sorted path order, hidden ones skipped, one folder at a time.
+
+    Listing a folder of the whole registry (550,000 files) up front would hold every
+    path in memory; this holds one folder's names at a time.
+    """
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise SourceFormatError(f"cannot read folder ({exc.strerror})", file=str(folder)) from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            yield from _walk(Path(entry.path))
+        elif entry.is_file():
+            yield Path(entry.path)
 
 
 def _is_zip(path: Path) -> bool:
