@@ -251,7 +251,7 @@ def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str
                 cursor.executemany(inserts[n], data[n])
                 rows += len(data[n])
         if sqlite:
-            for statement in index_trials_statements("sqlite", start, start + batch - 1):
+            for statement in index_trials_statements("sqlite", range(start, start + batch)):
                 dest.execute(statement)
         dest.execute("COMMIT") if sqlite else dest.commit()
         seconds += time.perf_counter() - clock

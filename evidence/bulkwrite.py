@@ -100,10 +100,7 @@ class BatchWriter:
     def _insert_fresh(self, fresh: list[_Fresh]) -> None:
         self._adopt_publications([f.item for f in fresh])
         plan = merge_plans([f.item.plan for f in fresh if f.item.plan is not None])
-        if self.conn.dialect.name == "sqlite":
-            ids = _write_then_index(self.conn, plan)
-        else:
-            ids = write_plan(self.conn, plan)
+        ids = _write_then_index(self.conn, plan)
         trial_ids = ids["trial"]
         for i, f in enumerate(fresh):
             f.outcome.trial_id = trial_ids[i]
@@ -184,22 +181,26 @@ def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int
 
     Row by row, the triggers cost SQLite about twice as much as all other inserts
     together; one INSERT ... SELECT per indexed table over the new trials does the
-    same work in a fifth of the time. The triggers are dropped and created again
-    inside this transaction, which holds SQLite's write lock: no other writer
-    ever sees them missing.
+    same work in a fifth of the time. On SQLite the triggers are dropped and created
+    again inside this transaction, which holds the write lock, so no other writer
+    ever sees them missing. On PostgreSQL the trigger functions skip inserts while
+    this transaction has set search.DEFERRED_SETTING (migration 0005).
     """
-    from evidence.search import index_trials_statements, insert_triggers
+    from evidence.search import DEFERRED_SETTING, index_trials_statements, insert_triggers
 
-    triggers = insert_triggers("sqlite")
+    sqlite = conn.dialect.name == "sqlite"
+    triggers = insert_triggers("sqlite") if sqlite else {}
     for name in triggers:
         conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    if not sqlite:
+        conn.exec_driver_sql(f"SET LOCAL {DEFERRED_SETTING} = 'on'")
     ids = write_plan(conn, plan)
-    trials = ids["trial"]
-    assert isinstance(trials, range) and trials.step == 1  # SQLite ids are MAX(id)+1 onwards
-    for statement in index_trials_statements("sqlite", trials.start, trials.stop - 1):
+    for statement in index_trials_statements(conn.dialect.name, ids["trial"]):  # type: ignore[arg-type]
         conn.exec_driver_sql(statement)
     for create in triggers.values():
         conn.exec_driver_sql(create)
+    if not sqlite:
+        conn.exec_driver_sql(f"SET LOCAL {DEFERRED_SETTING} = 'off'")
     return ids
 
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from evidence.errors import EvidenceError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from evidence.reader import RawDB
     from evidence.views import Dialect
 
@@ -137,14 +139,31 @@ def _sqlite_triggers(table: str) -> list[str]:
     ]
 
 
-def _pg_trigger(table: str) -> list[str]:
+# A bulk writer that indexes its new trials itself sets this for its transaction.
+DEFERRED_SETTING = "evidence.search_index_deferred"
+
+
+def pg_sync_function(table: str, *, deferrable: bool = True, replace: bool = False) -> str:
+    """The trigger function keeping the index in step with one table (PostgreSQL).
+
+    `deferrable` (migration 0005): inserts are skipped while the transaction has set
+    DEFERRED_SETTING, because the bulk import then indexes the new trials set-based.
+    """
     fn = f"{INDEX_TABLE}_sync_{table}"
     delete = _delete(table, "OLD", "postgresql")
+    skip = (f"  IF TG_OP = 'INSERT' AND current_setting('{DEFERRED_SETTING}', true) = 'on' "
+            "THEN\n    RETURN NULL;\n  END IF;\n") if deferrable else ""
+    return (f"CREATE {'OR REPLACE ' if replace else ''}FUNCTION {fn}() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $fn$\nBEGIN\n{skip}"
+            f"  IF TG_OP <> 'INSERT' THEN\n    {delete};\n  END IF;\n"
+            f"  IF TG_OP <> 'DELETE' THEN\n    {_insert(table, 'NEW', 'postgresql')};\n  END IF;\n"
+            f"  RETURN NULL;\nEND\n$fn$")
+
+
+def _pg_trigger(table: str) -> list[str]:
+    fn = f"{INDEX_TABLE}_sync_{table}"
     return [
-        f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n"
-        f"  IF TG_OP <> 'INSERT' THEN\n    {delete};\n  END IF;\n"
-        f"  IF TG_OP <> 'DELETE' THEN\n    {_insert(table, 'NEW', 'postgresql')};\n  END IF;\n"
-        f"  RETURN NULL;\nEND\n$fn$",
+        pg_sync_function(table),
         f"CREATE TRIGGER {INDEX_TABLE}_sync AFTER INSERT OR DELETE OR UPDATE OF "
         f"{_watched(table)} ON {table} FOR EACH ROW EXECUTE FUNCTION {fn}()",
     ]
@@ -296,11 +315,14 @@ def insert_triggers(dialect: Dialect) -> dict[str, str]:
     return {f"{INDEX_TABLE}_{t}_ai": _sqlite_triggers(t)[0] for t in TABLES}
 
 
-def index_trials_statements(dialect: Dialect, first: int, last: int) -> list[str]:
-    """Index every row of trials first..last at once (they are new: nothing to delete)."""
+def index_trials_statements(dialect: Dialect, trial_ids: Sequence[int]) -> list[str]:
+    """Index every row of these trials at once (they are new: nothing to delete)."""
+    if isinstance(trial_ids, range) and trial_ids.step == 1:
+        where = f"BETWEEN {int(trial_ids.start)} AND {int(trial_ids.stop) - 1}"
+    else:
+        where = f"IN ({', '.join(str(int(i)) for i in trial_ids)})"
     out = []
     for table in TABLES:
         key = "id" if table == "trial" else "trial_id"
-        out.append(_insert(table, "r", dialect,
-                           f" FROM {table} r WHERE r.{key} BETWEEN {int(first)} AND {int(last)}"))
+        out.append(_insert(table, "r", dialect, f" FROM {table} r WHERE r.{key} {where}"))
     return out

@@ -1,4 +1,8 @@
-"""source digests for bulk re-import
+"""source digests for bulk re-import; PostgreSQL search triggers a bulk writer can defer
+
+The search-index trigger functions (PostgreSQL) learn to skip inserts while a
+transaction has set evidence.search_index_deferred: the bulk import then indexes
+its new trials with one INSERT ... SELECT per table.
 
 Revision ID: 0005
 Revises: 0004
@@ -33,9 +37,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('source_digest', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_source_digest_trial_id'), ['trial_id'], unique=False)
+    _search_functions(deferrable=True)
+
+
+def _search_functions(*, deferrable: bool) -> None:
+    from evidence.search import TABLES, pg_sync_function
+
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
+            op.execute(pg_sync_function(table, deferrable=deferrable, replace=True))
 
 
 def downgrade() -> None:
+    _search_functions(deferrable=False)
     with op.batch_alter_table('source_digest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_source_digest_trial_id'))
     op.drop_table('source_digest')
