@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evidence.bulkprep import PreparedFile, PrepContext, prepare_files, source_digest
@@ -46,6 +47,14 @@ class BulkOptions:
     actor: Actor | None = None
     jobs: int | None = None  # None: default_jobs(); 0: map in this process
     recheck: bool = False  # map every file again even if its digest is stored
+    # Seconds by stage, added up here for benchmarks: "write" (the writer's own
+    # transactions), "wait" (for workers), "map" (batches mapped in this process),
+    # "digests" (hashing files and looking their digests up).
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _clock(timings: dict[str, float], stage: str, start: float) -> None:
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _batches(files: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
@@ -138,14 +147,18 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
         for number, batch in enumerate(_batches(files)):
             context = PrepContext(dt.datetime.now(dt.UTC), who.curator, who.command,
                                   options.actor.curator if options.actor else None)
+            start = time.perf_counter()
             skipped, todo = _skip_unchanged(engine, options, batch)
+            _clock(options.timings, "digests", start)
             if number == 0 and jobs > 0 and len(batch) >= BATCH_FILES:
                 pool = _Pool(jobs)  # more to come: start the workers while this one maps
             # The first batch is mapped here: a small import never starts a worker.
             if not todo:
                 work: Any = []
             elif number == 0 or jobs == 0:
+                start = time.perf_counter()
                 work = prepare_files(options.fmt, todo, context)
+                _clock(options.timings, "map", start)
             else:
                 if pool is None:
                     pool = _Pool(jobs)
@@ -180,9 +193,13 @@ def _finish(engine: Engine, options: BulkOptions,
             entry: tuple[list[tuple[str, bytes]], list[Any], Any, PrepContext],
             emit: Callable[[ItemOutcome], None]) -> None:
     batch, skipped, work, context = entry
+    start = time.perf_counter()
     prepared: list[PreparedFile] = work.result() if isinstance(work, Future) else work
+    _clock(options.timings, "wait", start)
     data_of = {locator: data for locator, data in batch}
+    start = time.perf_counter()
     outcomes = _write_batch(engine, options, prepared, data_of, context)
+    _clock(options.timings, "write", start)
     by_file = iter(outcomes)
     for already in skipped:
         for outcome in already if already is not None else next(by_file):

@@ -45,6 +45,7 @@ class ImportReport:
     items: list[ItemOutcome] = field(default_factory=list)
     keep: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # bulk stages (bulkimport)
 
     def add(self, outcome: ItemOutcome) -> None:
         self.counts[outcome.outcome] = self.counts.get(outcome.outcome, 0) + 1
@@ -172,7 +173,7 @@ def import_paths(engine: Engine, paths: list[Path], *, fmt: str | None = None,
             continue
         path_fmt = _detect(path, fmt)
         if isinstance(path_fmt, str) and _bulk(path_fmt, options):
-            _bulk_import(engine, path, path_fmt, options, emit)
+            _bulk_import(engine, path, path_fmt, options, emit, report.timings)
             continue
         items = [path_fmt] if isinstance(path_fmt, ImportItem) else iter_items(path, path_fmt)
         for item in items:
@@ -188,13 +189,13 @@ def _bulk(fmt: str, options: ImportOptions) -> bool:
 
 
 def _bulk_import(engine: Engine, path: Path, fmt: str, options: ImportOptions,
-                 emit: Callable[[ItemOutcome], None]) -> None:
+                 emit: Callable[[ItemOutcome], None], timings: dict[str, float]) -> None:
     from evidence.bulkimport import BulkOptions, bulk_import
     from evidence.importers.sources import iter_files
 
     try:
         bulk_import(engine, iter_files(path), BulkOptions(fmt, options.actor, options.jobs,
-                                                          options.recheck), emit)
+                                                          options.recheck, timings), emit)
     except RecordError as exc:  # the folder or zip itself cannot be read
         emit(ItemOutcome(str(path), "failed", message=str(exc)))
 
