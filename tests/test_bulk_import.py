@@ -204,3 +204,20 @@ def test_the_report_keeps_counts_and_failures_past_its_limit(engine: Any, tmp_pa
     assert report.summary() == "9 item(s): 8 created, 0 updated, 0 unchanged, 1 failed"
     assert [i.outcome for i in report.items] == ["created"] * 3 + ["failed"]
     assert report.omitted == 5
+
+
+def test_a_folders_format_is_decided_by_its_first_files_and_a_stray_file_fails_alone(
+        engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidence.importers.sources
+
+    monkeypatch.setattr(evidence.importers.sources, "SNIFF_FILES", 2)
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    for name in ("NCT02210780.json", "NCT03418623.json"):
+        shutil.copy(CTGOV / name, folder / name)
+    shutil.copy(FIXTURES / "pubmed" / "pubmed-29768149.xml", folder / "z-article.xml")
+    report = import_paths(engine, [folder])
+    assert [(Path(i.locator).name, i.outcome) for i in report.items] == [
+        ("NCT02210780.json", "created"), ("NCT03418623.json", "created"),
+        ("z-article.xml", "failed")]
+    assert report.items[2].message.startswith(f"{folder / 'z-article.xml'}: malformed JSON")

@@ -8,6 +8,7 @@ zips are read one at a time, so a zip of 100,000 studies needs one study's memor
 from __future__ import annotations
 
 import codecs
+import itertools
 import os
 import re
 import zipfile
@@ -90,11 +91,16 @@ def sniff(locator: str, data: bytes) -> str:
     return "abstract"
 
 
+SNIFF_FILES = 1_000  # files of a folder or zip whose content decides its format
+
+
 def detect_format(path: Path) -> str:
     """The format of a file, folder or zip: one of FORMATS, from content not suffix."""
     if path.is_dir() or _is_zip(path):
         found: Counter[str] = Counter()
-        for locator, data in iter_files(path, head=SNIFF_BYTES):
+        # The first files decide: sniffing all 550,000 of a registry download would be a
+        # second pass over it. A later file of another format fails on its own at import.
+        for locator, data in itertools.islice(iter_files(path, head=SNIFF_BYTES), SNIFF_FILES):
             found[sniff(locator, data)] += 1
         if not found:
             raise SourceFormatError("no source files (.json, .xml, .yaml, .txt) inside",
