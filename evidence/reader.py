@@ -2,13 +2,16 @@
 
 `show` and `summary` must answer in well under half a second including start-up,
 and SQLAlchemy plus SQLModel alone take ~0.26 s to import; so reads go straight
-through sqlite3 or psycopg with a dozen indexed SELECTs (~1 ms for a trial).
+through sqlite3 or psycopg. A trial is nineteen indexed SELECTs, sent together
+(one pipeline on PostgreSQL), then one validation as a Record (~1 ms on SQLite).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,20 @@ def _is_driver_error(exc: Exception) -> bool:
     return module.startswith("psycopg")
 
 
+def _dicts(cursor: Any) -> list[dict[str, Any]]:
+    try:
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+@functools.cache
+def _pg_params(sql: str) -> str:
+    """`:name` parameters as psycopg's `%(name)s`."""
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
 class RawDB:
     """A DB-API connection that takes `:name` parameters on both engines."""
 
@@ -75,21 +92,27 @@ class RawDB:
         return cls(str(connection.engine.url), connection=connection.connection.driver_connection)
 
     def all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        if not self.sqlite:
-            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
-        cursor = self.conn.cursor()
+        return self.many([sql], **params)[0]
+
+    def many(self, statements: Sequence[str], **params: Any) -> list[list[dict[str, Any]]]:
+        """The rows of each statement, all run with the same parameters.
+
+        PostgreSQL gets them in one pipeline: one round trip instead of one per statement.
+        """
         try:
-            cursor.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            if self.sqlite:
+                return [_dicts(self.conn.execute(sql, params)) for sql in statements]
+            if len(statements) == 1:
+                return [_dicts(self.conn.execute(_pg_params(statements[0]), params))]
+            with self.conn.pipeline():
+                cursors = [self.conn.execute(_pg_params(sql), params) for sql in statements]
+            return [_dicts(cursor) for cursor in cursors]
         except Exception as exc:
             if not self.owned or not _is_driver_error(exc):
                 raise
             # A file that is not ours (no tables, not SQLite, an older schema): say so.
             raise DatabaseError(f"cannot read the database ({one_line(exc)}); is it an evidence "
                                 "database at the latest schema? run `evidence init`") from None
-        finally:
-            cursor.close()
 
     def close(self) -> None:
         if self.owned:
@@ -128,99 +151,110 @@ def trial_meta(db: RawDB, trial_id: int) -> dict[str, Any]:
     return {k: str(v) if k.endswith("_at") else v for k, v in row.items()}
 
 
+Rows = dict[str, list[dict[str, Any]]]
+_BY_TRIAL = ("condition", "institution", "source", "population", "arm", "registration",
+             "publication", "intervention", "endpoint", "result", "comparison", "adverse_event")
+# Every statement load_record needs, all keyed by the trial id alone, so that they go
+# to the database together (one round trip on PostgreSQL).
+_RECORD_SQL = {
+    "trial": "SELECT * FROM trial WHERE id = :t",
+    # Without a join to source: PostgreSQL hashes every source row for it (~0.7 ms).
+    "provenance": "SELECT * FROM provenance WHERE trial_id = :t ORDER BY id",
+    **{table: f"SELECT * FROM {table} WHERE trial_id = :t ORDER BY position"
+       for table in _BY_TRIAL},
+    "arm_count": "SELECT c.* FROM arm_count c JOIN arm a ON a.id = c.arm_id "
+                 "WHERE a.trial_id = :t ORDER BY c.position",
+    "intervention_arm": "SELECT ia.* FROM intervention_arm ia JOIN intervention i "
+                        "ON i.id = ia.intervention_id WHERE i.trial_id = :t ORDER BY ia.position",
+    "regimen": "SELECT g.* FROM regimen g JOIN intervention i ON i.id = g.intervention_id "
+               "WHERE i.trial_id = :t ORDER BY g.position",
+    "timepoint": "SELECT tp.* FROM timepoint tp JOIN endpoint e ON e.id = tp.endpoint_id "
+                 "WHERE e.trial_id = :t ORDER BY tp.position",
+    "comparison_arm": "SELECT ca.* FROM comparison_arm ca JOIN comparison c "
+                      "ON c.id = ca.comparison_id WHERE c.trial_id = :t ORDER BY ca.position",
+}
+
+
 def load_record(db: RawDB, trial_id: int) -> Record:
     """The whole trial as a record, exactly as it was imported."""
-    q = db.all
-    trial_rows = q("SELECT * FROM trial WHERE id = :t", t=trial_id)
-    if not trial_rows:
+    rows = dict(zip(_RECORD_SQL, db.many(list(_RECORD_SQL.values()), t=trial_id), strict=True))
+    if not rows["trial"]:
         raise NotFound(f"no trial with id {trial_id}")
-    prov = _provenance(db, trial_id)
-    trial = trial_data(trial_rows[0])
-    trial["conditions"] = [text_data(r, "name") or {} for r in
-                           q("SELECT * FROM condition WHERE trial_id = :t ORDER BY position",
-                             t=trial_id)]
+    # rowplan links provenance only to sources of the same trial.
+    source_key = {r["id"]: r["key"] for r in rows["source"]}
+    prov = _provenance(rows["provenance"], source_key)
+    trial = trial_data(rows["trial"][0])
+    trial["conditions"] = [text_data(r, "name") or {} for r in rows["condition"]]
     trial["institutions"] = [
-        {"name": text_data(r, "name") or {}, "city": r["city"], "country": r["country"]}
-        for r in q("SELECT * FROM institution WHERE trial_id = :t ORDER BY position", t=trial_id)]
+        _compact({"name": text_data(r, "name") or {}, "city": r["city"], "country": r["country"]})
+        for r in rows["institution"]]
     trial.update(prov.get(("trial", trial_id), {}))
-    sources = [{k: (str(v) if k == "retrieved" and v is not None else v) for k, v in r.items()
-                if k not in ("id", "trial_id", "position")}
-               for r in q("SELECT * FROM source WHERE trial_id = :t ORDER BY position", t=trial_id)]
-    pops = q("SELECT * FROM population WHERE trial_id = :t ORDER BY position", t=trial_id)
-    pop_key = {r["id"]: r["key"] for r in pops}
-    arms = q("SELECT * FROM arm WHERE trial_id = :t ORDER BY position", t=trial_id)
-    arm_key = {r["id"]: r["key"] for r in arms}
+    pop_key = {r["id"]: r["key"] for r in rows["population"]}
+    arm_key = {r["id"]: r["key"] for r in rows["arm"]}
     counts = defaultdict(list)
-    for r in q("SELECT c.* FROM arm_count c JOIN arm a ON a.id = c.arm_id "
-               "WHERE a.trial_id = :t ORDER BY c.position", t=trial_id):
+    for r in rows["arm_count"]:
         counts[r["arm_id"]].append({"population": pop_key[r["population_id"]], "n": r["n"],
                                     **prov.get(("arm_count", r["id"]), {})})
     data: dict[str, Any] = {
         "trial": trial,
-        "registrations": [{"registry": r["registry"], "identifier": r["identifier"]} for r in
-                          q("SELECT * FROM registration WHERE trial_id = :t ORDER BY position",
-                            t=trial_id)],
-        "publications": [publication_data(r) for r in
-                         q("SELECT * FROM publication WHERE trial_id = :t ORDER BY position",
-                           t=trial_id)],
-        "sources": [{k: v for k, v in s.items() if v is not None} for s in sources],
+        "registrations": [_compact({"registry": r["registry"], "identifier": r["identifier"]})
+                          for r in rows["registration"]],
+        "publications": [publication_data(r) for r in rows["publication"]],
+        "sources": [{k: (str(v) if k == "retrieved" else v) for k, v in r.items()
+                     if v is not None and k not in ("id", "trial_id", "position")}
+                    for r in rows["source"]],
         "populations": [{"key": r["key"], "label": text_data(r, "label") or {}, "kind": r["kind"],
                          **({"description": r["description"]} if r["description"] else {})}
-                        for r in pops],
+                        for r in rows["population"]],
         "arms": [{**arm_data(r), "counts": counts[r["id"]], **prov.get(("arm", r["id"]), {})}
-                 for r in arms],
+                 for r in rows["arm"]],
+        "interventions": _interventions(rows, arm_key, prov),
     }
-    data["interventions"] = _interventions(db, trial_id, arm_key, prov)
-    endpoints, tp_key = _endpoints(db, trial_id, pop_key, prov)
+    endpoints, tp_key = _endpoints(rows, pop_key, prov)
     data["endpoints"] = endpoints
 
     def where(r: dict[str, Any]) -> dict[str, Any]:
         _endpoint, tp = tp_key.get(r["timepoint_id"], (None, None))
-        return {"timepoint": tp, "population": pop_key.get(r["population_id"])}
+        return _compact({"timepoint": tp, "population": pop_key.get(r["population_id"])})
 
-    ep_by_id = {e["_id"]: e["key"] for e in endpoints}
-    for e in endpoints:
-        del e["_id"]
+    ep_by_id = {e.pop("_id"): e["key"] for e in endpoints}
     data["results"] = [
         {"endpoint": ep_by_id[r["endpoint_id"]], "arm": arm_key[r["arm_id"]], **where(r),
          **plain_data(r, RESULT_FIELDS), **prov.get(("result", r["id"]), {})}
-        for r in q("SELECT * FROM result WHERE trial_id = :t ORDER BY position", t=trial_id)]
+        for r in rows["result"]]
     cmp_arms = defaultdict(list)
-    for r in q("SELECT ca.* FROM comparison_arm ca JOIN comparison c ON c.id = ca.comparison_id "
-               "WHERE c.trial_id = :t ORDER BY ca.position", t=trial_id):
+    for r in rows["comparison_arm"]:
         cmp_arms[r["comparison_id"]].append(arm_key[r["arm_id"]])
     data["comparisons"] = [
         {"endpoint": ep_by_id[r["endpoint_id"]], **where(r), "arms": cmp_arms[r["id"]],
          **plain_data(r, COMPARISON_FIELDS), **prov.get(("comparison", r["id"]), {})}
-        for r in q("SELECT * FROM comparison WHERE trial_id = :t ORDER BY position", t=trial_id)]
+        for r in rows["comparison"]]
     data["adverse_events"] = [
         {"term": text_data(r, "term") or {}, "arm": arm_key[r["arm_id"]],
          "serious": bool(r["serious"]),
          **plain_data(r, ("organ_system", "affected", "at_risk", "events", "vocabulary")),
          **prov.get(("adverse_event", r["id"]), {})}
-        for r in q("SELECT * FROM adverse_event WHERE trial_id = :t ORDER BY position", t=trial_id)]
-    return Record.model_validate(_drop_none(data))
+        for r in rows["adverse_event"]]
+    # Validated like any record: nothing proves the rows came from a validated write
+    # (SQL by hand, an older version, another tool); it costs ~40% of a lookup.
+    return Record.model_validate(data)
 
 
-def _drop_none(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _drop_none(v) for k, v in data.items() if v is not None}
-    if isinstance(data, list):
-        return [_drop_none(v) for v in data]
-    return data
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
 
 
-def _provenance(db: RawDB, trial_id: int) -> dict[tuple[str, int], dict[str, Any]]:
+def _provenance(rows: list[dict[str, Any]], source_key: dict[int, str]
+                ) -> dict[tuple[str, int], dict[str, Any]]:
     """(entity, id) -> {"provenance": ..., "field_provenance": {...}}."""
     out: dict[tuple[str, int], dict[str, Any]] = defaultdict(dict)
-    rows = db.all("SELECT p.*, s.key AS source_key FROM provenance p "
-                  "JOIN source s ON s.id = p.source_id WHERE p.trial_id = :t ORDER BY p.id",
-                  t=trial_id)
     for r in rows:
-        prov = {"source": r["source_key"], "locator": r["locator"], "quote": r["quote"],
-                "derivation": r["derivation"],
-                "span": [r["span_start"], r["span_end"]] if r["span_start"] is not None else None}
-        prov = {k: v for k, v in prov.items() if v is not None}
+        prov: dict[str, Any] = {"source": source_key[r["source_id"]]}
+        for name in ("locator", "quote", "derivation"):
+            if r[name] is not None:
+                prov[name] = r[name]
+        if r["span_start"] is not None:
+            prov["span"] = [r["span_start"], r["span_end"]]
         slot = out[(r["entity"], r["entity_id"])]
         if r["field"] is None:
             slot["provenance"] = prov
@@ -229,44 +263,37 @@ def _provenance(db: RawDB, trial_id: int) -> dict[tuple[str, int], dict[str, Any
     return out
 
 
-def _interventions(db: RawDB, trial_id: int, arm_key: dict[int, str],
+def _interventions(rows: Rows, arm_key: dict[int, str],
                    prov: dict[tuple[str, int], dict[str, Any]]) -> list[dict[str, Any]]:
-    ivs = db.all("SELECT * FROM intervention WHERE trial_id = :t ORDER BY position", t=trial_id)
     links = defaultdict(list)
-    for r in db.all("SELECT ia.* FROM intervention_arm ia JOIN intervention i "
-                    "ON i.id = ia.intervention_id WHERE i.trial_id = :t ORDER BY ia.position",
-                    t=trial_id):
+    for r in rows["intervention_arm"]:
         links[r["intervention_id"]].append(arm_key[r["arm_id"]])
     regimens = defaultdict(list)
-    for r in db.all("SELECT g.* FROM regimen g JOIN intervention i ON i.id = g.intervention_id "
-                    "WHERE i.trial_id = :t ORDER BY g.position", t=trial_id):
+    for r in rows["regimen"]:
         regimens[r["intervention_id"]].append(
             {**regimen_data(r, arm_key.get(r["arm_id"])), **prov.get(("regimen", r["id"]), {})})
-    return [{"key": r["key"], "name": text_data(r, "name") or {}, "kind": r["kind"],
-             "description": r["description"], "other_names": json_value(r["other_names"]) or [],
-             "arms": links[r["id"]], "regimens": regimens[r["id"]],
-             **prov.get(("intervention", r["id"]), {})} for r in ivs]
+    return [_compact({"key": r["key"], "name": text_data(r, "name") or {}, "kind": r["kind"],
+                      "description": r["description"],
+                      "other_names": json_value(r["other_names"]) or [],
+                      "arms": links[r["id"]], "regimens": regimens[r["id"]],
+                      **prov.get(("intervention", r["id"]), {})}) for r in rows["intervention"]]
 
 
-def _endpoints(db: RawDB, trial_id: int, pop_key: dict[int, str],
-               prov: dict[tuple[str, int], dict[str, Any]]
+def _endpoints(rows: Rows, pop_key: dict[int, str], prov: dict[tuple[str, int], dict[str, Any]]
                ) -> tuple[list[dict[str, Any]], dict[int, tuple[str, str]]]:
-    eps = db.all("SELECT * FROM endpoint WHERE trial_id = :t ORDER BY position", t=trial_id)
-    tps = db.all("SELECT tp.* FROM timepoint tp JOIN endpoint e ON e.id = tp.endpoint_id "
-                 "WHERE e.trial_id = :t ORDER BY tp.position", t=trial_id)
     by_ep = defaultdict(list)
     tp_key: dict[int, tuple[str, str]] = {}
-    ep_key = {r["id"]: r["key"] for r in eps}
-    for r in tps:
+    ep_key = {r["id"]: r["key"] for r in rows["endpoint"]}
+    for r in rows["timepoint"]:
         by_ep[r["endpoint_id"]].append(r)
         tp_key[r["id"]] = (ep_key[r["endpoint_id"]], r["key"])
     out = []
-    for r in eps:
+    for r in rows["endpoint"]:
         points = by_ep[r["id"]]
         primary = next((p["key"] for p in points if p["is_primary"]), None)
-        out.append({
+        out.append(_compact({
             "_id": r["id"], **endpoint_data(r), "population": pop_key.get(r["population_id"]),
-            "timepoints": [{"key": p["key"], "label": text_data(p, "label") or {},
-                            "value": p["value"], "unit": p["unit"]} for p in points],
-            "primary_timepoint": primary, **prov.get(("endpoint", r["id"]), {})})
+            "timepoints": [_compact({"key": p["key"], "label": text_data(p, "label") or {},
+                                     "value": p["value"], "unit": p["unit"]}) for p in points],
+            "primary_timepoint": primary, **prov.get(("endpoint", r["id"]), {})}))
     return out, tp_key

@@ -124,3 +124,30 @@ def test_registration_ids_are_unique_across_the_database(engine: Any) -> None:
                                  "ORDER BY position")).all()
     assert [tuple(r) for r in rows] == [("NCT02465580", "ctgov", True),
                                         ("NCT02932137", "ctgov", True)]
+
+
+def test_a_record_reads_back_inside_the_writing_transaction(engine: Any) -> None:
+    """load_record sends its SELECTs together (a pipeline on PostgreSQL), also mid-transaction."""
+    record = load_file(bundled_seed_path())
+    with engine.begin() as conn:
+        outcome = save_record(conn=conn, record=record)
+        db = RawDB.inside(conn)
+        assert load_record(db, outcome.trial_id) == record
+        # The connection is still usable for the transaction afterwards.
+        assert conn.execute(text("SELECT COUNT(*) FROM trial")).scalar_one() == 1
+        with pytest.raises(NotFound):
+            load_record(db, outcome.trial_id + 1)
+
+
+def test_many_gives_each_statement_its_rows(engine: Any, db_url: str) -> None:
+    with engine.begin() as conn:
+        trial_id = save_record(conn=conn, record=load_file(bundled_seed_path())).trial_id
+    statements = ["SELECT identifier FROM registration WHERE trial_id = :t ORDER BY position",
+                  "SELECT key FROM arm WHERE trial_id = :t AND key = 'none' ORDER BY position",
+                  "SELECT key FROM arm WHERE trial_id = :t ORDER BY position"]
+    with RawDB(db_url) as db:
+        assert db.many(statements, t=trial_id) == [
+            [{"identifier": "NCT02465580"}, {"identifier": "NCT02932137"}],
+            [],
+            [{"key": "il2"}, {"key": "placebo"}]]
+        assert db.many(statements[:1], t=trial_id) == [db.all(statements[0], t=trial_id)]
