@@ -1,14 +1,12 @@
 """Registry-scale import: stream files, map them in worker processes, write in batches.
 
 The writer (this process) takes files in batches. A file whose digest shows it
-was imported unchanged before is reported unchanged without being parsed. The
-rest go to worker processes (evidence.bulkprep) that turn each study into rows.
-The writer then stores a whole batch in one transaction: studies that are new
-trials go in together with one executemany/COPY per table; a study that touches
-a stored trial (or another study of the same batch) goes through the one-record
-save, crud.save_record, which merges. If the batch insert is refused, each of
-its studies is saved again on its own, so a bad study fails alone and nothing of
-it is written. The outcome of every study is the one a one-by-one import gives.
+was imported unchanged before is not sent to be parsed; inside the batch's
+transaction the digest is checked again, since an earlier study of the run may
+have changed that trial. The rest go to worker processes (evidence.bulkprep)
+that turn each study into rows. The writer then stores a whole batch in one
+transaction (evidence.bulkwrite). The outcome of every study is the one a
+one-by-one import of the same files in the same order gives.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evidence.bulkprep import PreparedFile, PrepContext, prepare_files, source_digest
+from evidence.errors import RecordError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -37,8 +36,8 @@ IN_LIST = 500  # values per IN (...) list, under every driver's parameter limit
 
 
 def default_jobs() -> int:
-    """Worker processes: one per CPU (the writer mostly waits on the database)."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """Worker processes: one per CPU this process may run on."""
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,58 +52,85 @@ class BulkOptions:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class SourceFile:
+    """One file of a batch: its bytes, digest, and either its stored digest rows or its rows."""
+
+    locator: str
+    data: bytes
+    digest: str
+    stored: list[dict[str, Any]] | None = None  # complete digest rows: probably unchanged
+    prepared: PreparedFile | None = None
+
+
 def _clock(timings: dict[str, float], stage: str, start: float) -> None:
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _batches(files: Iterable[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
+    """Files in batches; a read error comes after the files read before it."""
     batch: list[tuple[str, bytes]] = []
     size = 0
-    for locator, data in files:
-        batch.append((locator, data))
-        size += len(data)
-        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+    try:
+        for locator, data in files:
+            batch.append((locator, data))
+            size += len(data)
+            if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+    except RecordError:
+        if batch:
             yield batch
-            batch, size = [], 0
+        raise
     if batch:
         yield batch
 
 
-def _chunks(values: list[str]) -> Iterator[list[str]]:
+def chunks(values: list[Any]) -> Iterator[list[Any]]:
+    """Slices of at most IN_LIST values, for IN (...) lists."""
     for start in range(0, len(values), IN_LIST):
         yield values[start:start + IN_LIST]
 
 
+DIGEST_COLUMNS = "digest, position, items, trial_id, label, suffix"
+
+
+def complete(rows: list[dict[str, Any]] | None) -> bool:
+    """Whether digest rows cover every item of their file (each still a stored trial)."""
+    return bool(rows) and len({r["position"] for r in rows or ()}) == (rows or [{}])[0]["items"]
+
+
 def _stored_digests(engine: Engine, digests: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Stored source_digest rows of these digests, grouped by digest."""
-    from sqlalchemy import select
+    """Stored source_digest rows of these digests, grouped by digest.
 
-    from evidence.models import SourceDigest, table_of
-
-    table = table_of(SourceDigest)
+    Read on a plain DB-API connection: a SQLAlchemy transaction on SQLite would
+    begin IMMEDIATE and wait for the write lock, which this read does not need.
+    """
     found: dict[str, list[dict[str, Any]]] = {}
-    with engine.connect() as conn:
-        for chunk in _chunks(sorted(set(digests))):
-            rows = conn.execute(select(table.c.digest, table.c.position, table.c["items"],
-                                       table.c.trial_id, table.c.label)
-                                .where(table.c.digest.in_(chunk))).mappings()
-            for row in rows:
-                found.setdefault(row["digest"], []).append(dict(row))
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        mark = "?" if engine.dialect.name == "sqlite" else "%s"
+        for chunk in chunks(sorted(set(digests))):
+            cursor.execute(f"SELECT {DIGEST_COLUMNS} FROM source_digest "
+                           f"WHERE digest IN ({', '.join([mark] * len(chunk))})", chunk)
+            names = [d[0] for d in cursor.description]
+            for values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                found.setdefault(row["digest"], []).append(row)
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool, rolled back
     return found
 
 
-def _unchanged_items(rows: list[dict[str, Any]] | None, locator: str) -> list[ItemOutcome] | None:
-    """Outcomes for a file already imported unchanged (every item still stored), else None."""
+def unchanged_outcomes(rows: list[dict[str, Any]], locator: str) -> list[ItemOutcome]:
+    """The outcomes of a file found imported, unchanged, by its digest."""
     from evidence.importing import ItemOutcome
 
-    if not rows or len({r["position"] for r in rows}) != rows[0]["items"]:
-        return None
-    rows = sorted(rows, key=lambda r: r["position"])
-    many = rows[0]["items"] > 1
-    return [ItemOutcome(f"{locator}#{r['position']}" if many else locator, "unchanged",
-                        r["label"], r["trial_id"],
+    return [ItemOutcome(locator + r["suffix"], "unchanged", r["label"], r["trial_id"],
                         notes=["same file as already imported (source digest); not parsed"])
-            for r in rows]
+            for r in sorted(rows, key=lambda r: r["position"])]
 
 
 def _warm_up() -> None:
@@ -129,89 +155,107 @@ class _Pool:
                context: PrepContext) -> Future[list[PreparedFile]]:
         return self.executor.submit(prepare_files, fmt, files, context)
 
-    def close(self) -> None:
-        self.executor.shutdown(cancel_futures=True)
+    def close(self, *, wait: bool) -> None:
+        self.executor.shutdown(wait=wait, cancel_futures=True)
+
+
+@dataclass(slots=True)
+class _Batch:
+    files: list[SourceFile]
+    work: Future[list[PreparedFile]] | list[PreparedFile]
+    context: PrepContext
 
 
 def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: BulkOptions,
                 emit: Callable[[ItemOutcome], None]) -> None:
-    """Import every study of these registry files; `emit` gets each outcome, in file order."""
+    """Import every study of these registry files; `emit` gets each outcome, in file order.
+
+    A file that cannot be read ends the stream: every file read before it is still
+    written and reported, then the RecordError is raised.
+    """
     from evidence.curation import Actor, current_curator
 
     who = options.actor or Actor(current_curator())
     jobs = default_jobs() if options.jobs is None else options.jobs
     pool: _Pool | None = None
-    pending: deque[tuple[list[tuple[str, bytes]], list[list[ItemOutcome] | None],
-                         Future[list[PreparedFile]] | list[PreparedFile], PrepContext]] = deque()
+    pending: deque[_Batch] = deque()
+    batches = enumerate(_batches(files))
+    stream_error: RecordError | None = None
+    finished = False
     try:
-        for number, batch in enumerate(_batches(files)):
+        while True:
+            try:
+                number, raw_batch = next(batches)
+            except StopIteration:
+                break
+            except RecordError as exc:
+                stream_error = exc
+                break
             context = PrepContext(dt.datetime.now(dt.UTC), who.curator, who.command,
                                   options.actor.curator if options.actor else None)
             start = time.perf_counter()
-            skipped, todo = _skip_unchanged(engine, options, batch)
+            batch = _with_digests(engine, options, raw_batch)
             _clock(options.timings, "digests", start)
-            if number == 0 and jobs > 0 and len(batch) >= BATCH_FILES:
+            todo = [(f.locator, f.data, f.digest) for f in batch if f.stored is None]
+            if number == 0 and jobs > 0 and len(raw_batch) >= BATCH_FILES:
                 pool = _Pool(jobs)  # more to come: start the workers while this one maps
             # The first batch is mapped here: a small import never starts a worker.
+            work: Future[list[PreparedFile]] | list[PreparedFile]
             if not todo:
-                work: Any = []
+                work = []
             elif number == 0 or jobs == 0:
                 start = time.perf_counter()
                 work = prepare_files(options.fmt, todo, context)
                 _clock(options.timings, "map", start)
             else:
-                if pool is None:
-                    pool = _Pool(jobs)
+                pool = pool or _Pool(jobs)
                 work = pool.submit(options.fmt, todo, context)
-            pending.append((batch, skipped, work, context))
-            # Keep the workers busy while this process writes: jobs + 1 batches ahead.
-            while len(pending) > max(jobs, 1) or (pending and not isinstance(pending[0][2],
+            pending.append(_Batch(batch, work, context))
+            # Keep the workers busy while this process writes: `jobs` batches ahead.
+            while len(pending) > max(jobs, 1) or (pending and not isinstance(pending[0].work,
                                                                                Future)):
                 _finish(engine, options, pending.popleft(), emit)
         while pending:
             _finish(engine, options, pending.popleft(), emit)
+        finished = True
     finally:
         if pool is not None:
-            pool.close()
+            pool.close(wait=finished)  # on Ctrl-C or an error, do not wait for queued batches
+    if stream_error is not None:
+        raise stream_error
 
 
-def _skip_unchanged(engine: Engine, options: BulkOptions, batch: list[tuple[str, bytes]]
-                    ) -> tuple[list[list[ItemOutcome] | None], list[tuple[str, bytes, str]]]:
-    digests = [source_digest(options.fmt, data) for _, data in batch]
-    stored = {} if options.recheck else _stored_digests(engine, digests)
-    skipped: list[list[ItemOutcome] | None] = []
-    todo = []
-    for (locator, data), digest in zip(batch, digests, strict=True):
-        outcomes = _unchanged_items(stored.get(digest), locator)
-        skipped.append(outcomes)
-        if outcomes is None:
-            todo.append((locator, data, digest))
-    return skipped, todo
+def _with_digests(engine: Engine, options: BulkOptions,
+                  batch: list[tuple[str, bytes]]) -> list[SourceFile]:
+    files = [SourceFile(locator, data, source_digest(options.fmt, data))
+             for locator, data in batch]
+    if not options.recheck:
+        stored = _stored_digests(engine, [f.digest for f in files])
+        for f in files:
+            rows = stored.get(f.digest)
+            f.stored = rows if complete(rows) else None
+    return files
 
 
-def _finish(engine: Engine, options: BulkOptions,
-            entry: tuple[list[tuple[str, bytes]], list[Any], Any, PrepContext],
+def _finish(engine: Engine, options: BulkOptions, batch: _Batch,
             emit: Callable[[ItemOutcome], None]) -> None:
-    batch, skipped, work, context = entry
+    from evidence.bulkwrite import write_batch
+
     start = time.perf_counter()
-    prepared: list[PreparedFile] = work.result() if isinstance(work, Future) else work
+    try:
+        prepared = batch.work.result() if isinstance(batch.work, Future) else batch.work
+    except Exception:
+        prepared = prepare_files(options.fmt, [(f.locator, f.data, f.digest)
+                                               for f in batch.files if f.stored is None],
+                                 batch.context)
     _clock(options.timings, "wait", start)
-    data_of = {locator: data for locator, data in batch}
+    to_map = iter(prepared)
+    for f in batch.files:
+        if f.stored is None:
+            f.prepared = next(to_map)
     start = time.perf_counter()
-    outcomes = _write_batch(engine, options, prepared, data_of, context)
+    outcomes = write_batch(engine, options.fmt, options.actor, batch.context, batch.files)
     _clock(options.timings, "write", start)
-    by_file = iter(outcomes)
-    for already in skipped:
-        for outcome in already if already is not None else next(by_file):
+    for file_outcomes in outcomes:
+        for outcome in file_outcomes:
             emit(outcome)
-
-
-def _write_batch(engine: Engine, options: BulkOptions, files: list[PreparedFile],
-                 data_of: dict[str, bytes], context: PrepContext) -> list[list[ItemOutcome]]:
-    """Store one batch in one transaction; the outcomes per file, in order."""
-    from evidence.bulkwrite import BatchWriter
-
-    with engine.connect() as conn, conn.begin():
-        writer = BatchWriter(conn, options.fmt, options.actor, context)
-        result = writer.write(files, data_of)
-    return result

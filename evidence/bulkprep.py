@@ -63,8 +63,12 @@ def mapping_version() -> str:
     package = Path(__file__).parent
     parts = [package / "importers", package / "stats"]
     files = sorted(p for d in parts for p in d.glob("*.py"))
-    files += [package / name for name in ("records.py", "rowplan.py", "rowmap.py",
-                                          "validation.py", "registries.py", "bulkprep.py")]
+    # Everything that decides what a file becomes, or whether a re-import changes it.
+    files += [package / name for name in (
+        "records.py", "rowplan.py", "rowmap.py", "validation.py", "registries.py",
+        "bulkprep.py", "crud.py", "recordio.py", "merge.py", "merge_entities.py",
+        "merge_fields.py", "models.py")
+        if (package / name).exists()]
     digest = hashlib.sha256(__version__.encode())
     for path in files:
         digest.update(path.name.encode())
@@ -93,6 +97,18 @@ def prepare_files(fmt: str, files: list[tuple[str, bytes, str]],
 
 def prepare_item(item: object, context: PrepContext) -> PreparedItem:
     """The rows crud.save_record would write for this item as a new trial."""
+    from evidence.importers.base import ImportItem
+
+    assert isinstance(item, ImportItem)
+    try:
+        return _prepare(item, context)
+    except Exception as exc:
+        return PreparedItem(item.locator, notes=item.notes,
+                            error=f"{item.locator}: cannot be mapped ({type(exc).__name__}: "
+                                  f"{exc}); please report this study")
+
+
+def _prepare(item: object, context: PrepContext) -> PreparedItem:
     from evidence.crud import content_hash
     from evidence.importers.base import ImportItem
     from evidence.records import CurationStatus

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, or_, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from evidence import models as m
@@ -24,20 +24,28 @@ from evidence.rowwrite import merge_plans, write_plan
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Engine
 
-    from evidence.bulkprep import PreparedFile, PreparedItem, PrepContext
+    from evidence.bulkimport import SourceFile
+    from evidence.bulkprep import PreparedItem, PrepContext
     from evidence.curation import Actor
+    from evidence.importers.base import ImportItem
     from evidence.importing import ItemOutcome
     from evidence.rowplan import RowPlan
-
-RETRIES = 3  # as evidence.importing: a lost race for a new trial is retried as a merge
-
 
 @dataclass(slots=True)
 class _Fresh:
     item: PreparedItem
     outcome: ItemOutcome
+    file: SourceFile
+    position: int
+
+
+def write_batch(engine: Engine, fmt: str, actor: Actor | None, context: PrepContext,
+                files: list[SourceFile]) -> list[list[ItemOutcome]]:
+    """Store one batch in one transaction; the outcomes per file, in file order."""
+    with engine.connect() as conn, conn.begin():
+        return BatchWriter(conn, fmt, actor, context).write(files)
 
 
 @dataclass(slots=True)
@@ -48,39 +56,80 @@ class BatchWriter:
     context: PrepContext
     seen: set[str] = field(default_factory=set)  # identifiers stored or written in this batch
     fresh: list[_Fresh] = field(default_factory=list)  # new trials not yet written
+    # trial id -> index of the last file of the batch that created or changed it
+    changed_by: dict[int, int] = field(default_factory=dict)
 
-    def write(self, files: list[PreparedFile], data_of: dict[str, bytes]) -> list[list[ItemOutcome]]:
-        from evidence.importing import ItemOutcome
-
+    def write(self, files: list[SourceFile]) -> list[list[ItemOutcome]]:
         self.seen = self._stored_identifiers(files)
         out: list[list[ItemOutcome]] = []
-        for file in files:
-            outcomes = []
-            for position, item in enumerate(file.items):
-                if item.error is not None:
-                    outcome = ItemOutcome(item.locator, "failed", message=item.error,
-                                          notes=item.notes)
-                elif item.plan is None or self.seen.intersection(item.identifiers):
-                    self._flush()
-                    outcome = self._save_one(file, position, data_of[file.locator])
-                else:
-                    outcome = ItemOutcome(item.locator, "created", item.label, None,
-                                          notes=item.notes)
-                    self.fresh.append(_Fresh(item, outcome))
-                self.seen.update(item.identifiers)
-                outcomes.append(outcome)
+        for index, file in enumerate(files):
+            outcomes = self._write_file(file)
+            for o in outcomes:
+                if o.trial_id is not None and o.outcome in ("created", "updated"):
+                    self.changed_by[o.trial_id] = index
             out.append(outcomes)
         self._flush()
         self._record_digests(files, out)
         return out
 
-    def _stored_identifiers(self, files: list[PreparedFile]) -> set[str]:
-        from evidence.bulkimport import _chunks
+    def _write_file(self, file: SourceFile) -> list[ItemOutcome]:
+        from evidence.bulkimport import unchanged_outcomes
+        from evidence.importing import ItemOutcome
+
+        if file.prepared is None:
+            # Skipped unparsed; an earlier study of this run may have changed its trial
+            # since (its digest rows are then gone): check again inside this transaction.
+            rows = self._digest_rows(file.digest)
+            if rows is not None:
+                return unchanged_outcomes(rows, file.locator)
+            return self._save_parsed(file)
+        outcomes = []
+        for position, item in enumerate(file.prepared.items):
+            if item.error is not None:
+                outcome = ItemOutcome(item.locator, "failed", message=item.error, notes=item.notes)
+            elif item.plan is None or self.seen.intersection(item.identifiers):
+                self._flush()
+                outcome = self._save_one(file, position)
+            else:
+                outcome = ItemOutcome(item.locator, "created", item.label, None, notes=item.notes)
+                self.fresh.append(_Fresh(item, outcome, file, position))
+            self.seen.update(item.identifiers)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _digest_rows(self, digest: str) -> list[dict[str, Any]] | None:
+        from evidence.bulkimport import DIGEST_COLUMNS, complete
+
+        rows = [dict(r) for r in self.conn.execute(
+            text(f"SELECT {DIGEST_COLUMNS} FROM source_digest WHERE digest = :d"),
+            {"d": digest}).mappings()]
+        return rows if complete(rows) else None
+
+    def _save_parsed(self, file: SourceFile) -> list[ItemOutcome]:
+        """Parse a file here and save each of its studies one by one."""
+        from evidence.importing import reader_for
+        from evidence.validation import normalise_registrations
+
+        self._flush()
+        outcomes = []
+        for position, item in enumerate(reader_for(self.fmt)(file.locator, file.data)):
+            outcomes.append(self._save_one(file, position, item))
+            if item.record is not None:
+                try:
+                    regs = normalise_registrations(item.record).registrations
+                except RecordError:
+                    continue
+                self.seen.update(r.identifier for r in regs)
+        return outcomes
+
+    def _stored_identifiers(self, files: list[SourceFile]) -> set[str]:
+        from evidence.bulkimport import chunks
 
         reg = table_of(m.Registration)
-        wanted = sorted({i for f in files for item in f.items for i in item.identifiers})
+        wanted = sorted({i for f in files if f.prepared is not None
+                         for item in f.prepared.items for i in item.identifiers})
         found: set[str] = set()
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             found.update(self.conn.execute(select(reg.c.identifier)
                                            .where(reg.c.identifier.in_(chunk))).scalars())
         return found
@@ -106,18 +155,18 @@ class BatchWriter:
             f.outcome.trial_id = trial_ids[i]
 
     def _insert_alone(self, one: _Fresh) -> None:
-        from evidence.importing import refused_message
-
-        for attempt in range(RETRIES):
-            try:
-                with self.conn.begin_nested():
-                    self._insert_fresh([one])
-                return
-            except DBAPIError as exc:
-                if attempt == RETRIES - 1 or not isinstance(exc, IntegrityError):
-                    one.outcome.outcome = "failed"
-                    one.outcome.message = refused_message(one.item.locator, exc)
-                    return
+        try:
+            with self.conn.begin_nested():
+                self._insert_fresh([one])
+            return
+        except IntegrityError:
+            # On PostgreSQL another writer may have stored this trial since this batch
+            # looked: save it one by one, which then merges, as a one-by-one import does.
+            saved = self._save_one(one.file, one.position)
+        except DBAPIError as exc:
+            saved = _failed(one.item.locator, one.item.notes, exc)
+        for name in ("outcome", "label", "trial_id", "kind", "message", "notes", "changes"):
+            setattr(one.outcome, name, getattr(saved, name))
 
     def _adopt_publications(self, items: list[PreparedItem]) -> None:
         """Publication-only rows (no trial) that these new trials' publications now cover."""
@@ -128,52 +177,65 @@ class BatchWriter:
             self.conn.execute(delete(pub).where(pub.c.trial_id.is_(None), or_(
                 pub.c.pmid.in_(pmids), pub.c.doi.in_(dois))))
 
-    def _save_one(self, file: PreparedFile, position: int, data: bytes) -> ItemOutcome:
+    def _save_one(self, file: SourceFile, position: int,
+                  item: ImportItem | None = None) -> ItemOutcome:
         """crud.save_record for one study of the file, in a savepoint (merges, publications)."""
         from evidence.importing import ImportOptions, reader_for, save_in
 
-        item = next(x for i, x in enumerate(reader_for(self.fmt)(file.locator, data))
-                    if i == position)
+        if item is None:
+            item = next(x for i, x in enumerate(reader_for(self.fmt)(file.locator, file.data))
+                        if i == position)
+        if item.error is not None:
+            return _failed(item.locator, item.notes, item.error)
         options = ImportOptions(self.fmt, actor=self.actor)
-        outcome: ItemOutcome | None = None
         for attempt in range(RETRIES):
             try:
                 with self.conn.begin_nested():
-                    outcome = save_in(self.conn, item, options, merge=True)
-                return outcome
+                    return save_in(self.conn, item, options, merge=True)
             except IntegrityError as exc:
                 if attempt == RETRIES - 1:
                     return _failed(item.locator, item.notes, exc)
-            except (RecordError, EvidenceError, DBAPIError) as exc:
+            except (EvidenceError, DBAPIError) as exc:
                 return _failed(item.locator, item.notes, exc)
         raise AssertionError("unreachable")
 
-    def _record_digests(self, files: list[PreparedFile], out: list[list[ItemOutcome]]) -> None:
-        """Remember each file whose every item is now a stored trial, unchanged since."""
+    def _record_digests(self, files: list[SourceFile], out: list[list[ItemOutcome]]) -> None:
+        """Remember each file whose every item is a stored trial no later file changed."""
+        from evidence.bulkimport import chunks
+
         table = table_of(m.SourceDigest)
+        candidates = [(i, f, o) for i, (f, o) in enumerate(zip(files, out, strict=True))
+                      if f.prepared is not None and o and all(
+                          x.outcome != "failed" and x.trial_id is not None and x.kind == "trial"
+                          for x in o)]
+        wanted = sorted({x.trial_id for _, _, o in candidates for x in o
+                         if x.trial_id is not None})
+        trial = table_of(m.Trial)
+        existing: set[int] = set()
+        for chunk in chunks(wanted):  # a later study may have absorbed one (a bridging record)
+            existing.update(self.conn.execute(select(trial.c.id)
+                                              .where(trial.c.id.in_(chunk))).scalars())
         rows: dict[tuple[str, int], dict[str, Any]] = {}
-        for file, outcomes in zip(files, out, strict=True):
-            if not outcomes or any(o.outcome == "failed" or o.trial_id is None or o.kind != "trial"
-                                   for o in outcomes):
+        for index, file, outcomes in candidates:
+            if any(x.trial_id not in existing or self.changed_by.get(x.trial_id, -1) > index
+                   for x in outcomes if x.trial_id is not None):
                 continue
             for position, o in enumerate(outcomes):
                 rows[(file.digest, position)] = {
                     "trial_id": o.trial_id, "digest": file.digest, "position": position,
                     "items": len(outcomes), "label": o.label[:120],
-                    "imported_at": self.context.now}
-        if rows:
-            digests = sorted({d for d, _ in rows})
-            from evidence.bulkimport import _chunks
-
-            try:
-                with self.conn.begin_nested():
-                    for chunk in _chunks(digests):
-                        self.conn.execute(delete(table).where(table.c.digest.in_(chunk)))
-                    self.conn.execute(insert(table), list(rows.values()))
-            except IntegrityError:
-                # Another import recorded the same file meanwhile. Digests only save
-                # work on the next import; the trials of this batch are what counts.
-                pass
+                    "suffix": o.locator[len(file.locator):][:64], "imported_at": self.context.now}
+        if not rows:
+            return
+        try:
+            with self.conn.begin_nested():
+                for chunk in chunks(sorted({d for d, _ in rows})):
+                    self.conn.execute(delete(table).where(table.c.digest.in_(chunk)))
+                self.conn.execute(insert(table), list(rows.values()))
+        except IntegrityError:
+            # Another import recorded the same file meanwhile. Digests only save work on
+            # the next import; the trials of this batch are what counts.
+            pass
 
 
 def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int]]:
@@ -202,6 +264,9 @@ def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int
     if not sqlite:
         conn.exec_driver_sql(f"SET LOCAL {DEFERRED_SETTING} = 'off'")
     return ids
+
+
+RETRIES = 3  # as evidence.importing: a lost race for a new trial is retried as a merge
 
 
 def _failed(locator: str, notes: list[str], exc: Exception) -> ItemOutcome:

@@ -190,14 +190,21 @@ def _bulk(fmt: str, options: ImportOptions) -> bool:
 
 def _bulk_import(engine: Engine, path: Path, fmt: str, options: ImportOptions,
                  emit: Callable[[ItemOutcome], None], timings: dict[str, float]) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from evidence.bulkimport import BulkOptions, bulk_import
     from evidence.importers.sources import iter_files
 
     try:
         bulk_import(engine, iter_files(path), BulkOptions(fmt, options.actor, options.jobs,
                                                           options.recheck, timings), emit)
-    except RecordError as exc:  # the folder or zip itself cannot be read
+    except RecordError as exc:  # the folder or zip itself (or a file in it) cannot be read
         emit(ItemOutcome(str(path), "failed", message=str(exc)))
+    except DBAPIError as exc:  # e.g. "database is locked": the batches before it are kept
+        emit(ItemOutcome(str(path), "failed",
+                         message=f"{path}: import stopped by the database "
+                                 f"({' '.join(str(exc.orig).split())[:200]}); the items "
+                                 "reported before this were written"))
 
 
 def refused_message(locator: str, exc: Exception) -> str:

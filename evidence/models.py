@@ -484,4 +484,5 @@ class SourceDigest(SQLModel, table=True):
     position: int  # the item's place in the file (0 for a file of one study)
     items: int  # how many items the file held: the file is skipped only if all are here
     label: str = Field(sa_type=String(120))
+    suffix: str = Field(sa_type=String(64))  # the item's locator after the file's, e.g. "#[3]"
     imported_at: dt.datetime

@@ -327,6 +327,8 @@ TABLES: dict[str, dict[str, str]] = {
         "position": "The item's place in the file (0 for a file of one study).",
         "items": "How many items the file held; it is skipped only if every one is here.",
         "label": "The trial's label when imported, for the import report.",
+        "suffix": "The item's locator after the file's (e.g. '#studies[3]'; empty for a "
+                  "file of one study).",
         "imported_at": "When (UTC).",
     },
 }

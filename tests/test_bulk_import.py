@@ -140,7 +140,7 @@ def test_a_study_the_database_refuses_fails_alone_and_the_batch_goes_in(
 
     monkeypatch.setattr(evidence.rowwrite, "_insert", refuse_one)
     report = import_paths(engine, [CTGOV])
-    assert [(i.label, i.outcome) for i in report.items] == [
+    assert [(Path(i.locator).stem, i.outcome) for i in report.items] == [
         ("NCT00763412", "created"), ("NCT02210780", "created"), ("NCT02513394", "created"),
         ("NCT02552212", "created"), ("NCT03418623", "failed"), ("NCT03630471", "created"),
         ("NCT04267848", "created"), ("NCT05594173", "created")]
@@ -221,3 +221,99 @@ def test_a_folders_format_is_decided_by_its_first_files_and_a_stray_file_fails_a
         ("NCT02210780.json", "created"), ("NCT03418623.json", "created"),
         ("z-article.xml", "failed")]
     assert report.items[2].message.startswith(f"{folder / 'z-article.xml'}: malformed JSON")
+
+
+def test_a_damaged_zip_member_ends_the_stream_after_the_files_before_it_are_written(
+        engine: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "studies.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:
+        for name in ("NCT02210780.json", "NCT03418623.json", "NCT05594173.json"):
+            zf.writestr(name, (CTGOV / name).read_bytes())
+    data = bytearray(archive.read_bytes())
+    last = data.rfind(b'"nctId"')  # inside the third member's stored bytes
+    data[last + 1] ^= 0x20  # "nctId" -> "NctId": its CRC no longer matches
+    archive.write_bytes(bytes(data))
+    report = import_paths(engine, [archive], fmt="ctgov")
+    assert [i.outcome for i in report.items] == ["created", "created", "failed"]
+    assert report.items[2].message == (
+        f"{archive}:NCT05594173.json: damaged zip member (Bad CRC-32 for file "
+        "'NCT05594173.json')")
+
+
+def test_a_trial_stored_by_another_writer_meanwhile_is_merged_not_refused(
+        engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on PostgreSQL when another import commits the same study after this batch looked.
+    import evidence.bulkwrite
+
+    import_paths(engine, [CTGOV / "NCT02210780.json"])
+    monkeypatch.setattr(evidence.bulkwrite.BatchWriter, "_stored_identifiers",
+                        lambda self, files: set())
+    report = import_paths(engine, [CTGOV / "NCT02210780.json"], recheck=True)
+    assert [(i.outcome, i.trial_id, i.message) for i in report.items] == [("unchanged", 1, "")]
+
+
+def _bridging_study(tmp_path: Path) -> Path:
+    """NCT02210780 listing NCT03418623 as a secondary ID: a record that joins two trials."""
+    study = orjson.loads((CTGOV / "NCT02210780.json").read_bytes())
+    ident = study["protocolSection"]["identificationModule"]
+    ident["secondaryIdInfos"] = [*ident.get("secondaryIdInfos", []), {"id": "NCT03418623"}]
+    path = tmp_path / "a-bridge.json"
+    path.write_bytes(orjson.dumps(study))
+    return path
+
+
+def test_a_skipped_file_whose_trial_an_earlier_study_changed_is_saved_again(
+        engine: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    shutil.copy(CTGOV / "NCT02210780.json", folder / "b.json")
+    shutil.copy(CTGOV / "NCT03418623.json", folder / "c.json")
+
+    def two_runs(bulk: bool) -> list[tuple[str, str, int | None]]:
+        import_paths(engine, [folder]) if bulk else _one_by_one(engine, [folder], "ctgov")
+        shutil.copy(_bridging_study(tmp_path), folder / "a.json")
+        if bulk:
+            items = import_paths(engine, [folder]).items
+        else:
+            items = [_save_item(engine, item, ImportOptions(), merge=True)
+                     for item in iter_items(folder, "ctgov")]
+        (folder / "a.json").unlink()
+        return [(Path(i.locator).name, i.outcome, i.trial_id) for i in items]
+
+    expected = two_runs(bulk=False)
+    _empty(engine)
+    assert two_runs(bulk=True) == expected
+    assert [(name, trial) for name, _, trial in expected] == [
+        ("a.json", 1), ("b.json", 1), ("c.json", 1)]
+    with engine.connect() as conn:  # b and c are the one trial now, and its digests say so
+        digests = conn.execute(text("SELECT trial_id, suffix FROM source_digest")).all()
+    assert {tuple(d) for d in digests} == {(1, "")}
+
+
+def test_symbolic_links_to_folders_are_not_followed(engine: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    shutil.copy(CTGOV / "NCT02210780.json", folder / "NCT02210780.json")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    report = import_paths(engine, [folder], fmt="ctgov")
+    assert [i.outcome for i in report.items] == ["created"]
+
+
+def test_a_study_the_mapping_code_fails_on_is_reported_and_the_rest_go_in(
+        engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evidence.stats
+    from evidence.stats import run_checks
+
+    def fails_on_one(record: Any) -> Any:
+        if record.registrations[0].identifier == "NCT03418623":
+            raise ValueError("cannot convert float NaN to integer")
+        return run_checks(record)
+
+    monkeypatch.setattr(evidence.stats, "run_checks", fails_on_one)
+    report = import_paths(engine, [CTGOV])
+    assert [i.outcome for i in report.items] == ["created"] * 4 + ["failed"] + ["created"] * 3
+    assert report.items[4].message == (
+        f"{CTGOV / 'NCT03418623.json'}: cannot be mapped (ValueError: cannot convert float "
+        "NaN to integer); please report this study")

@@ -139,14 +139,16 @@ def _walk(folder: Path) -> Iterator[Path]:
     """
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        # Symbolic links to folders are not followed: one can loop back up the tree.
+        kinds = [(e, e.is_dir(follow_symlinks=False), e.is_file()) for e in entries]
     except OSError as exc:
         raise SourceFormatError(f"cannot read folder ({exc.strerror})", file=str(folder)) from None
-    for entry in entries:
+    for entry, is_dir, is_file in kinds:
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
+        if is_dir:
             yield from _walk(Path(entry.path))
-        elif entry.is_file():
+        elif is_file:
             yield Path(entry.path)
 
 

@@ -71,6 +71,9 @@ def fitting_counts(printed: Printed, n: int, scale: int) -> list[tuple[int, list
     target = float(printed.value) / scale
     # Only counts within one printed unit of the target can round to it; skip the rest.
     slack = float(printed.quantum) / scale * n + 1
+    if not (math.isfinite(target) and math.isfinite(slack)):
+        return []  # "1e309" overflows a float: no count of n people can print as that
+
     low, high = max(0, math.floor(target * n - slack)), min(n, math.ceil(target * n + slack))
     if high - low > MAX_CANDIDATES:
         return None

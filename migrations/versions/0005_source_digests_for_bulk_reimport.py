@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('items', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=120), nullable=False),
+    sa.Column('suffix', sa.String(length=64), nullable=False),
     sa.Column('imported_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['trial_id'], ['trial.id'],
                             name=op.f('fk_source_digest_trial_id_trial'), ondelete='CASCADE'),
