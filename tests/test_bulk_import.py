@@ -238,8 +238,8 @@ def test_a_damaged_zip_member_ends_the_stream_after_the_files_before_it_are_writ
     report = import_paths(engine, [archive], fmt="ctgov")
     assert [i.outcome for i in report.items] == ["created", "created", "failed"]
     assert report.items[2].message == (
-        f"{archive}:NCT05594173.json: damaged zip member (Bad CRC-32 for file "
-        "'NCT05594173.json')")
+        f"{archive}:NCT05594173.json: damaged zip member (its CRC-32 does not match its "
+        "data)")
 
 
 def test_a_trial_stored_by_another_writer_meanwhile_is_merged_not_refused(

@@ -11,7 +11,6 @@ import codecs
 import itertools
 import os
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,24 +171,72 @@ def _read_file(path: Path, *, head: int | None) -> bytes:
 
 
 def _iter_zip(path: Path, *, head: int | None) -> Iterator[tuple[str, bytes]]:
+    """Members of a zip in the archive's own order, one at a time.
+
+    Read front to back with stream-unzip rather than through the central directory:
+    zipfile holds an entry object per member (about 570 bytes each, 310 MB for the
+    550,000 studies of a registry download) before reading the first one.
+    """
+    import stream_unzip
+
+    def blocks() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                yield block
+
+    locator = str(path)
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SourceFormatError(f"not a readable zip archive ({exc}; truncated download?)",
-                                file=str(path)) from None
-    with archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
-            name = info.filename
-            if (info.is_dir() or name.startswith("__MACOSX/")
+        for raw_name, _size, chunks in stream_unzip.stream_unzip(blocks()):
+            name = _member_name(raw_name)
+            locator = f"{path}:{name}"
+            if (name.endswith("/") or name.startswith("__MACOSX/")
                     or any(part.startswith(".") for part in name.split("/"))
                     or Path(name).suffix.lower() not in SOURCE_SUFFIXES):
+                for _ in chunks:  # a streamed archive is read through every member
+                    pass
                 continue
-            locator = f"{path}:{name}"
-            if head is None and info.file_size > MAX_SOURCE_BYTES:
-                raise SourceFormatError(f"member is {info.file_size:,} bytes, over the "
-                                        f"{MAX_SOURCE_BYTES:,}-byte limit", file=locator)
-            try:
-                with archive.open(info) as member:
-                    yield locator, member.read(head if head is not None else MAX_SOURCE_BYTES)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise SourceFormatError(f"damaged zip member ({exc})", file=locator) from None
+            yield locator, _read_member(chunks, head, locator)
+    except stream_unzip.UnzipError as exc:
+        if locator == str(path):
+            raise SourceFormatError(f"not a readable zip archive ({_why(exc)}; truncated "
+                                    "download?)", file=str(path)) from None
+        raise SourceFormatError(f"damaged zip member ({_why(exc)})", file=locator) from None
+    except OSError as exc:
+        raise SourceFormatError(f"cannot read zip archive ({exc.strerror})",
+                                file=str(path)) from None
+
+
+def _member_name(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp437")  # the zip format's own default, as zipfile reads it
+
+
+_UNZIP_ERRORS = {  # stream-unzip's exceptions carry no message of their own
+    "CRC32IntegrityError": "its CRC-32 does not match its data",
+    "SizeIntegrityError": "its size does not match its data",
+    "UncompressedSizeIntegrityError": "its size does not match its data",
+    "CompressedSizeIntegrityError": "its compressed size does not match its data",
+    "TruncatedDataError": "the archive ends inside it",
+    "UnexpectedSignatureError": "not a zip record where one should be",
+}
+
+
+def _why(exc: Exception) -> str:
+    name = type(exc).__name__
+    return str(exc) or _UNZIP_ERRORS.get(name, name)
+
+
+def _read_member(chunks: Iterator[bytes], head: int | None, locator: str) -> bytes:
+    limit = head if head is not None else MAX_SOURCE_BYTES
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if size < limit:
+            parts.append(chunk)
+        size += len(chunk)
+    if head is None and size > MAX_SOURCE_BYTES:
+        raise SourceFormatError(f"member is {size:,} bytes, over the {MAX_SOURCE_BYTES:,}-byte "
+                                "limit", file=locator)
+    return b"".join(parts)[:limit]
