@@ -33,6 +33,7 @@ BULK_FORMATS = frozenset({"ctgov", "ctgov-xml"})
 BATCH_FILES = 250  # files per transaction: large enough to amortise, small enough for memory
 BATCH_BYTES = 32 * 1024 * 1024
 IN_LIST = 500  # values per IN (...) list, under every driver's parameter limit
+LOOKAHEAD = 2  # batches in flight per worker
 
 
 def default_jobs() -> int:
@@ -211,9 +212,10 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
                 pool = pool or _Pool(jobs)
                 work = pool.submit(options.fmt, todo, context)
             pending.append(_Batch(batch, work, context))
-            # Keep the workers busy while this process writes: `jobs` batches ahead.
-            while len(pending) > max(jobs, 1) or (pending and not isinstance(pending[0].work,
-                                                                               Future)):
+            # Keep the workers busy while this process writes: each has a batch queued
+            # behind the one it maps, so none waits for the writer to hand out more.
+            while len(pending) > LOOKAHEAD * max(jobs, 1) or (
+                    pending and not isinstance(pending[0].work, Future)):
                 _finish(engine, options, pending.popleft(), emit)
         while pending:
             _finish(engine, options, pending.popleft(), emit)
