@@ -109,3 +109,18 @@ def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
         assert any(line.startswith(metric) for line in text.splitlines()), metric
     assert "search en " in text and "search zh " in text  # evidence.search exists: must be timed
     assert queries["summaries"]["en"]["export_trials"] == 5
+
+
+def test_full_import_prints_its_report(corpus: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import full_import
+
+    assert full_import.main(["--corpus", str(corpus), "--db", str(tmp_path / "f.db"),
+                             "--every", "25", "--jobs", "0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[0] for line in out[:2]] == ["25 studies", "50 studies"]
+    assert out[2].startswith(f"import: {STUDIES} item(s): {STUDIES} created, 0 updated, "
+                             "0 unchanged, 0 failed in ")
+    assert out[3].startswith("database: ")
+    assert out[4].startswith(f"re-import: {STUDIES} item(s): 0 created, 0 updated, "
+                             f"{STUDIES} unchanged, 0 failed in ")
