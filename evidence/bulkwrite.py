@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, or_, select, text
+from sqlalchemy import bindparam, delete, insert, or_, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from evidence import models as m
@@ -58,9 +58,12 @@ class BatchWriter:
     fresh: list[_Fresh] = field(default_factory=list)  # new trials not yet written
     # trial id -> index of the last file of the batch that created or changed it
     changed_by: dict[int, int] = field(default_factory=dict)
+    skipped_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    saved_one_by_one: bool = False  # crud.save_record ran in this batch (it may change digests)
 
     def write(self, files: list[SourceFile]) -> list[list[ItemOutcome]]:
         self.seen = self._stored_identifiers(files)
+        self.skipped_rows = self._skipped_digest_rows(files)
         out: list[list[ItemOutcome]] = []
         for index, file in enumerate(files):
             outcomes = self._write_file(file)
@@ -79,7 +82,10 @@ class BatchWriter:
         if file.prepared is None:
             # Skipped unparsed; an earlier study of this run may have changed its trial
             # since (its digest rows are then gone): check again inside this transaction.
-            rows = self._digest_rows(file.digest)
+            # Read once per batch while nothing here has saved through crud yet (new trials
+            # inserted together cannot change a stored one); after that, per file.
+            rows = (self._digest_rows(file.digest) if self.saved_one_by_one
+                    else self.skipped_rows.get(file.digest))
             if rows is not None:
                 return unchanged_outcomes(rows, file.locator)
             return self._save_parsed(file)
@@ -96,6 +102,18 @@ class BatchWriter:
             self.seen.update(item.identifiers)
             outcomes.append(outcome)
         return outcomes
+
+    def _skipped_digest_rows(self, files: list[SourceFile]) -> dict[str, list[dict[str, Any]]]:
+        from evidence.bulkimport import DIGEST_COLUMNS, chunks, complete
+
+        wanted = sorted({f.digest for f in files if f.prepared is None})
+        found: dict[str, list[dict[str, Any]]] = {}
+        for chunk in chunks(wanted):
+            for row in self.conn.execute(
+                    text(f"SELECT {DIGEST_COLUMNS} FROM source_digest WHERE digest IN :ds")
+                    .bindparams(bindparam("ds", expanding=True)), {"ds": chunk}).mappings():
+                found.setdefault(row["digest"], []).append(dict(row))
+        return {d: rows for d, rows in found.items() if complete(rows)}
 
     def _digest_rows(self, digest: str) -> list[dict[str, Any]] | None:
         from evidence.bulkimport import DIGEST_COLUMNS, complete
@@ -182,6 +200,7 @@ class BatchWriter:
         """crud.save_record for one study of the file, in a savepoint (merges, publications)."""
         from evidence.importing import ImportOptions, reader_for, save_in
 
+        self.saved_one_by_one = True
         if item is None:
             item = next(x for i, x in enumerate(reader_for(self.fmt)(file.locator, file.data))
                         if i == position)
