@@ -18,7 +18,7 @@ import io
 import os
 import re
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from evidence.config import locales_dir
@@ -124,24 +124,32 @@ def _needs_space(left: str, right: str) -> bool:
                 or (_LATIN.match(left) and _CJK.match(right)))
 
 
+@lru_cache(maxsize=2048)
+def _placeholders(template: str) -> tuple[tuple[int, int, str | None], ...]:
+    # A summary fills the same few hundred catalog messages thousands of times.
+    return tuple((m.start(), m.end(), m.group(1)) for m in _PLACEHOLDER.finditer(template))
+
+
 def interpolate(template: str, values: dict[str, object], *, cjk: bool = False) -> str:
     """`template % values`; for Chinese also put a space where a value meets a hanzi."""
     if not cjk:
         return template % values
+    if "%" not in template:  # most labels: nothing to fill in
+        return template
     out: list[str] = []
     pos = 0
     follows_value = False
-    for match in _PLACEHOLDER.finditer(template):
-        out.append(template[pos:match.start()])
-        follows_value = follows_value and pos == match.start()
-        pos = match.end()
-        if match.group(1) is None:  # "%%"
+    for start, end, name in _placeholders(template):
+        out.append(template[pos:start])
+        follows_value = follows_value and pos == start
+        pos = end
+        if name is None:  # "%%"
             out.append("%")
             follows_value = False
             continue
-        value = str(values[match.group(1)])
+        value = str(values[name])
         before = next((part[-1] for part in reversed(out) if part), "")
-        after = template[match.end():match.end() + 1]
+        after = template[end:end + 1]
         # Two values written back to back ("%(agent)s%(dose)s") need a space between
         # Latin neighbours too: "GET73 300 mg", but "白细胞介素 2（IL-2）100 万 IU".
         latin_pair = follows_value and bool(_LATIN.match(before) and _LATIN.match(value[:1]))
