@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from evidence.models import table_of
+from evidence.models import metadata, table_of
 from evidence.rowplan import PLANNED_MODELS, PROVENANCE_ENTITIES, RowPlan, TableShape, shapes
 
 TABLE_ORDER = tuple(table_of(model).name for model in PLANNED_MODELS)
@@ -110,28 +110,17 @@ def write_plan(conn: Connection, plan: RowPlan, *, trial_id: int | None = None) 
     return ids
 
 
-def _processors(conn: Connection, table: str) -> list[tuple[int, Callable[[Any], Any]]]:
-    """SQLAlchemy's own value conversions (JSON, dates, booleans) for this dialect."""
-    cache: dict[tuple[str, str], list[tuple[int, Callable[[Any], Any]]]] = _PROCESSORS
-    key = (conn.dialect.name, table)
-    if key not in cache:
-        columns = [c for c in table_of_name(table).c]
-        found = []
-        for i, column in enumerate(columns):
-            proc = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-            if proc is not None:
-                found.append((i, proc))
-        cache[key] = found
-    return cache[key]
-
-
 _PROCESSORS: dict[tuple[str, str], list[tuple[int, Callable[[Any], Any]]]] = {}
 
 
-def table_of_name(name: str) -> Any:
-    from evidence.models import metadata
-
-    return metadata.tables[name]
+def _processors(conn: Connection, table: str) -> list[tuple[int, Callable[[Any], Any]]]:
+    """SQLAlchemy's own value conversions (JSON, dates, booleans) for this dialect."""
+    key = (conn.dialect.name, table)
+    if key not in _PROCESSORS:
+        procs = ((i, c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+                 for i, c in enumerate(metadata.tables[table].c))
+        _PROCESSORS[key] = [(i, proc) for i, proc in procs if proc is not None]
+    return _PROCESSORS[key]
 
 
 def _insert(conn: Connection, shape: TableShape, rows: list[list[Any]]) -> None:
