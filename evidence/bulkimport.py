@@ -246,7 +246,7 @@ def _finish(engine: Engine, options: BulkOptions, batch: _Batch,
     start = time.perf_counter()
     try:
         prepared = batch.work.result() if isinstance(batch.work, Future) else batch.work
-    except Exception:
+    except Exception:  # a worker died (killed, out of memory): map this batch here instead
         prepared = prepare_files(options.fmt, [(f.locator, f.data, f.digest)
                                                for f in batch.files if f.stored is None],
                                  batch.context)

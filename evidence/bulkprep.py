@@ -14,9 +14,13 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evidence.errors import RecordError
 from evidence.rowplan import RowPlan
+
+if TYPE_CHECKING:
+    from evidence.importers.base import ImportItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,29 +99,24 @@ def prepare_files(fmt: str, files: list[tuple[str, bytes, str]],
             for locator, data, digest in files]
 
 
-def prepare_item(item: object, context: PrepContext) -> PreparedItem:
+def prepare_item(item: ImportItem, context: PrepContext) -> PreparedItem:
     """The rows crud.save_record would write for this item as a new trial."""
-    from evidence.importers.base import ImportItem
-
-    assert isinstance(item, ImportItem)
     try:
         return _prepare(item, context)
-    except Exception as exc:
+    except Exception as exc:  # a bug on one study must not end a registry-sized import
         return PreparedItem(item.locator, notes=item.notes,
                             error=f"{item.locator}: cannot be mapped ({type(exc).__name__}: "
                                   f"{exc}); please report this study")
 
 
-def _prepare(item: object, context: PrepContext) -> PreparedItem:
+def _prepare(item: ImportItem, context: PrepContext) -> PreparedItem:
     from evidence.crud import content_hash
-    from evidence.importers.base import ImportItem
     from evidence.records import CurationStatus
     from evidence.rowmap import trial_row
     from evidence.rowplan import plan_children, plan_findings
     from evidence.stats import run_checks
     from evidence.validation import normalise_registrations
 
-    assert isinstance(item, ImportItem)
     if item.error is not None:
         return PreparedItem(item.locator, error=str(item.error), notes=item.notes)
     record = item.record

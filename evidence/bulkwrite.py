@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from evidence import models as m
-from evidence.errors import EvidenceError, RecordError
+from evidence.errors import RecordError
 from evidence.models import table_of
 from evidence.rowwrite import merge_plans, write_plan
 
@@ -104,24 +104,22 @@ class BatchWriter:
         return outcomes
 
     def _skipped_digest_rows(self, files: list[SourceFile]) -> dict[str, list[dict[str, Any]]]:
+        return self._complete_digests(sorted({f.digest for f in files if f.prepared is None}))
+
+    def _digest_rows(self, digest: str) -> list[dict[str, Any]] | None:
+        return self._complete_digests([digest]).get(digest)
+
+    def _complete_digests(self, digests: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Digest rows, inside this transaction, of the digests whose every item is stored."""
         from evidence.bulkimport import DIGEST_COLUMNS, chunks, complete
 
-        wanted = sorted({f.digest for f in files if f.prepared is None})
         found: dict[str, list[dict[str, Any]]] = {}
-        for chunk in chunks(wanted):
+        for chunk in chunks(digests):
             for row in self.conn.execute(
                     text(f"SELECT {DIGEST_COLUMNS} FROM source_digest WHERE digest IN :ds")
                     .bindparams(bindparam("ds", expanding=True)), {"ds": chunk}).mappings():
                 found.setdefault(row["digest"], []).append(dict(row))
         return {d: rows for d, rows in found.items() if complete(rows)}
-
-    def _digest_rows(self, digest: str) -> list[dict[str, Any]] | None:
-        from evidence.bulkimport import DIGEST_COLUMNS, complete
-
-        rows = [dict(r) for r in self.conn.execute(
-            text(f"SELECT {DIGEST_COLUMNS} FROM source_digest WHERE digest = :d"),
-            {"d": digest}).mappings()]
-        return rows if complete(rows) else None
 
     def _save_parsed(self, file: SourceFile) -> list[ItemOutcome]:
         """Parse a file here and save each of its studies one by one."""
@@ -182,7 +180,9 @@ class BatchWriter:
             # looked: save it one by one, which then merges, as a one-by-one import does.
             saved = self._save_one(one.file, one.position)
         except DBAPIError as exc:
-            saved = _failed(one.item.locator, one.item.notes, exc)
+            from evidence.importing import failed_outcome
+
+            saved = failed_outcome(one.item.locator, one.item.notes, exc)
         for name in ("outcome", "label", "trial_id", "kind", "message", "notes", "changes"):
             setattr(one.outcome, name, getattr(saved, name))
 
@@ -198,25 +198,20 @@ class BatchWriter:
     def _save_one(self, file: SourceFile, position: int,
                   item: ImportItem | None = None) -> ItemOutcome:
         """crud.save_record for one study of the file, in a savepoint (merges, publications)."""
-        from evidence.importing import ImportOptions, reader_for, save_in
+        from evidence.importing import ImportOptions, reader_for, save_in, save_retrying
 
         self.saved_one_by_one = True
         if item is None:
             item = next(x for i, x in enumerate(reader_for(self.fmt)(file.locator, file.data))
                         if i == position)
-        if item.error is not None:
-            return _failed(item.locator, item.notes, item.error)
         options = ImportOptions(self.fmt, actor=self.actor)
-        for attempt in range(RETRIES):
-            try:
-                with self.conn.begin_nested():
-                    return save_in(self.conn, item, options, merge=True)
-            except IntegrityError as exc:
-                if attempt == RETRIES - 1:
-                    return _failed(item.locator, item.notes, exc)
-            except (EvidenceError, DBAPIError) as exc:
-                return _failed(item.locator, item.notes, exc)
-        raise AssertionError("unreachable")
+
+        def attempt() -> ItemOutcome:
+            assert item is not None
+            with self.conn.begin_nested():
+                return save_in(self.conn, item, options, merge=True)
+
+        return save_retrying(item, attempt)
 
     def _record_digests(self, files: list[SourceFile], out: list[list[ItemOutcome]]) -> None:
         """Remember each file whose every item is a stored trial no later file changed."""
@@ -283,18 +278,3 @@ def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int
     if not sqlite:
         conn.exec_driver_sql(f"SET LOCAL {DEFERRED_SETTING} = 'off'")
     return ids
-
-
-RETRIES = 3  # as evidence.importing: a lost race for a new trial is retried as a merge
-
-
-def _failed(locator: str, notes: list[str], exc: Exception) -> ItemOutcome:
-    from evidence.importing import ItemOutcome, refused_message
-
-    if isinstance(exc, RecordError):
-        if exc.file is None:
-            exc.file = locator
-        return ItemOutcome(locator, "failed", message=str(exc), notes=notes)
-    if isinstance(exc, DBAPIError):
-        return ItemOutcome(locator, "failed", message=refused_message(locator, exc), notes=notes)
-    return ItemOutcome(locator, "failed", message=f"{locator}: {exc}", notes=notes)

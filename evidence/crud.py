@@ -22,7 +22,7 @@ from evidence.models import table_of
 from evidence.recordio import record_to_data
 from evidence.records import Publication, Record
 from evidence.rowmap import publication_row, trial_row
-from evidence.rowplan import RowPlan, plan_children
+from evidence.rowplan import RowPlan, plan_children, plan_findings
 from evidence.rowwrite import write_plan
 from evidence.validation import normalise_registrations
 
@@ -268,12 +268,6 @@ def replace_findings(*, conn: Connection, trial_id: int, findings: list[Any],
     """Store a trial's check findings (evidence.stats.Finding), replacing the previous ones."""
     table = table_of(m.Finding)
     conn.execute(delete(table).where(table.c.trial_id == trial_id))
-    now = now or dt.datetime.now(dt.UTC)
-    rows = [{"trial_id": trial_id, "position": i, "check_name": f.check, "severity": f.severity,
-             "path": f.path, "message": f.message,
-             # Round-trip through JSON so numpy/Decimal values become plain JSON numbers/text.
-             "data": orjson.loads(orjson.dumps(f.data, default=str,
-                                               option=orjson.OPT_SERIALIZE_NUMPY)),
-             "checked_at": now} for i, f in enumerate(findings)]
-    if rows:
-        conn.execute(insert(table), rows)
+    plan = RowPlan()
+    plan_findings(plan, findings, now or dt.datetime.now(dt.UTC))
+    write_plan(conn, plan, trial_id=trial_id)

@@ -221,30 +221,41 @@ RETRIES = 3
 
 def _save_item(engine: Engine, item: ImportItem, options: ImportOptions, *,
                merge: bool = False) -> ItemOutcome:
+    return save_retrying(item, lambda: _save_once(engine, item, options, merge=merge))
+
+
+def save_retrying(item: ImportItem, attempt: Callable[[], ItemOutcome]) -> ItemOutcome:
+    """One attempt to save the item, again after a lost race; any error becomes its outcome.
+
+    `attempt` must roll back what it wrote when it raises (its own transaction or
+    savepoint), so a failed item leaves nothing behind.
+    """
     from sqlalchemy.exc import DBAPIError, IntegrityError
 
     if item.error is not None:
-        return ItemOutcome(item.locator, "failed", message=str(item.error), notes=item.notes)
-    for attempt in range(RETRIES):
+        return failed_outcome(item.locator, item.notes, item.error)
+    for tries in range(1, RETRIES + 1):
         try:
-            return _save_once(engine, item, options, merge=merge)
+            return attempt()
         except IntegrityError as exc:
-            if attempt == RETRIES - 1:
-                # A database constraint caught what validation did not; nothing was written.
-                return ItemOutcome(item.locator, "failed", notes=item.notes,
-                                   message=refused_message(item.locator, exc))
-        except RecordError as exc:
-            if exc.file is None:
-                exc.file = item.locator
-            return ItemOutcome(item.locator, "failed", message=str(exc), notes=item.notes)
-        except EvidenceError as exc:
-            return ItemOutcome(item.locator, "failed", message=f"{item.locator}: {exc}",
-                               notes=item.notes)
-        except DBAPIError as exc:
-            # Any other refusal by the database fails this item alone; it was rolled back.
-            return ItemOutcome(item.locator, "failed", notes=item.notes,
-                               message=refused_message(item.locator, exc))
+            if tries == RETRIES:  # a database constraint caught what validation did not
+                return failed_outcome(item.locator, item.notes, exc)
+        except (EvidenceError, DBAPIError) as exc:
+            return failed_outcome(item.locator, item.notes, exc)
     raise AssertionError("unreachable")
+
+
+def failed_outcome(locator: str, notes: list[str], exc: Exception) -> ItemOutcome:
+    """The outcome of an item that failed with this error: one line naming it."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, RecordError):
+        if exc.file is None:
+            exc.file = locator
+        return ItemOutcome(locator, "failed", message=str(exc), notes=notes)
+    if isinstance(exc, DBAPIError):  # refused by the database; it was rolled back
+        return ItemOutcome(locator, "failed", message=refused_message(locator, exc), notes=notes)
+    return ItemOutcome(locator, "failed", message=f"{locator}: {exc}", notes=notes)
 
 
 def _save_once(engine: Engine, item: ImportItem, options: ImportOptions, *,

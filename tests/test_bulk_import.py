@@ -317,3 +317,22 @@ def test_a_study_the_mapping_code_fails_on_is_reported_and_the_rest_go_in(
     assert report.items[4].message == (
         f"{CTGOV / 'NCT03418623.json'}: cannot be mapped (ValueError: cannot convert float "
         "NaN to integer); please report this study")
+
+
+def test_a_batch_whose_worker_died_is_mapped_by_the_writer(
+        engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import evidence.bulkimport
+
+    def dead_worker(self: Any, *_args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("a worker was killed"))
+        return future
+
+    monkeypatch.setattr(evidence.bulkimport, "BATCH_FILES", 3)  # batches 2 and 3 go to workers
+    monkeypatch.setattr(evidence.bulkimport._Pool, "submit", dead_worker)
+    report = import_paths(engine, [CTGOV], jobs=1)
+    assert [i.outcome for i in report.items] == ["created"] * 8
+    assert report.timings["wait"] > 0 and report.timings["map"] > 0
