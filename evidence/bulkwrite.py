@@ -6,6 +6,8 @@ same batch, needs a merge: the collected ones are written first, then it goes
 through crud.save_record, so the order of the files is the order of the saves.
 Each step runs in a savepoint: when the database refuses the collected insert,
 the studies in it are saved again one by one and only the bad one fails.
+Last, each file's digest is recorded for the trials it gave, unless one of them
+changed since (a later file here, or another writer: see _locked_versions).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from evidence import models as m
 from evidence.errors import RecordError
@@ -58,20 +60,21 @@ class BatchWriter:
     fresh: list[_Fresh] = field(default_factory=list)  # new trials not yet written
     # trial id -> index of the last file of the batch that created or changed it
     changed_by: dict[int, int] = field(default_factory=dict)
+    # stored trial id -> its version when this batch began, read before any save here
+    versions_at_start: dict[int, int] = field(default_factory=dict)
     skipped_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     saved_one_by_one: bool = False  # crud.save_record ran in this batch (it may change digests)
 
     def write(self, files: list[SourceFile]) -> list[list[ItemOutcome]]:
         self.seen = self._stored_identifiers(files)
         self.skipped_rows = self._skipped_digest_rows(files)
-        out: list[list[ItemOutcome]] = []
-        for index, file in enumerate(files):
-            outcomes = self._write_file(file)
+        out = [self._write_file(file) for file in files]
+        self._flush()
+        # After the flush: only then do the collected new trials have their ids.
+        for index, outcomes in enumerate(out):
             for o in outcomes:
                 if o.trial_id is not None and o.outcome in ("created", "updated"):
                     self.changed_by[o.trial_id] = index
-            out.append(outcomes)
-        self._flush()
         self._record_digests(files, out)
         return out
 
@@ -139,15 +142,21 @@ class BatchWriter:
         return outcomes
 
     def _stored_identifiers(self, files: list[SourceFile]) -> set[str]:
+        """The files' identifiers already stored; their trials' versions into versions_at_start."""
         from evidence.bulkimport import chunks
 
         reg = table_of(m.Registration)
+        trial = table_of(m.Trial)
         wanted = sorted({i for f in files if f.prepared is not None
                          for item in f.prepared.items for i in item.identifiers})
         found: set[str] = set()
         for chunk in chunks(wanted):
-            found.update(self.conn.execute(select(reg.c.identifier)
-                                           .where(reg.c.identifier.in_(chunk))).scalars())
+            for identifier, trial_id, version in self.conn.execute(
+                    select(reg.c.identifier, trial.c.id, trial.c.version)
+                    .join(trial, trial.c.id == reg.c.trial_id)
+                    .where(reg.c.identifier.in_(chunk))):
+                found.add(identifier)
+                self.versions_at_start[trial_id] = version
         return found
 
     def _flush(self) -> None:
@@ -214,7 +223,7 @@ class BatchWriter:
         return save_retrying(item, attempt)
 
     def _record_digests(self, files: list[SourceFile], out: list[list[ItemOutcome]]) -> None:
-        """Remember each file whose every item is a stored trial no later file changed."""
+        """Remember each file whose every item is a stored trial still as the file left it."""
         from evidence.bulkimport import chunks
 
         table = table_of(m.SourceDigest)
@@ -222,35 +231,66 @@ class BatchWriter:
                       if f.prepared is not None and o and all(
                           x.outcome != "failed" and x.trial_id is not None and x.kind == "trial"
                           for x in o)]
-        wanted = sorted({x.trial_id for _, _, o in candidates for x in o
-                         if x.trial_id is not None})
-        trial = table_of(m.Trial)
-        existing: set[int] = set()
-        for chunk in chunks(wanted):  # a later study may have absorbed one (a bridging record)
-            existing.update(self.conn.execute(select(trial.c.id)
-                                              .where(trial.c.id.in_(chunk))).scalars())
-        rows: dict[tuple[str, int], dict[str, Any]] = {}
-        for index, file, outcomes in candidates:
-            if any(x.trial_id not in existing or self.changed_by.get(x.trial_id, -1) > index
-                   for x in outcomes if x.trial_id is not None):
-                continue
-            for position, o in enumerate(outcomes):
-                rows[(file.digest, position)] = {
-                    "trial_id": o.trial_id, "digest": file.digest, "position": position,
-                    "items": len(outcomes), "label": o.label[:120],
-                    "suffix": o.locator[len(file.locator):][:64], "imported_at": self.context.now}
-        if not rows:
+        if not candidates:
             return
         try:
             with self.conn.begin_nested():
-                for chunk in chunks(sorted({d for d, _ in rows})):
-                    self.conn.execute(delete(table).where(table.c.digest.in_(chunk)))
-                self.conn.execute(insert(table), list(rows.values()))
-        except IntegrityError:
-            # Another import recorded the same file meanwhile. Digests only save work on
-            # the next import; the trials of this batch are what counts.
+                current = self._locked_versions(sorted(
+                    {x.trial_id for _, _, o in candidates for x in o if x.trial_id is not None}))
+                rows: dict[tuple[str, int], dict[str, Any]] = {}
+                for index, file, outcomes in candidates:
+                    if not all(self._as_left(x.trial_id, index, current)
+                               for x in outcomes if x.trial_id is not None):
+                        continue
+                    for position, o in enumerate(outcomes):
+                        rows[(file.digest, position)] = {
+                            "trial_id": o.trial_id, "digest": file.digest, "position": position,
+                            "items": len(outcomes), "label": o.label[:120],
+                            "suffix": o.locator[len(file.locator):][:64],
+                            "imported_at": self.context.now}
+                if rows:
+                    for chunk in chunks(sorted({d for d, _ in rows})):
+                        self.conn.execute(delete(table).where(table.c.digest.in_(chunk)))
+                    self.conn.execute(insert(table), list(rows.values()))
+        except (IntegrityError, OperationalError):
+            # Another import recorded the same file meanwhile, or PostgreSQL broke a
+            # deadlock with another writer here. Digests only save work on the next
+            # import; the trials of this batch are what counts.
             pass
 
+    def _locked_versions(self, trial_ids: list[int]) -> dict[int, int]:
+        """The version of each of these trials still stored, locked until this batch commits.
+
+        On PostgreSQL (READ COMMITTED) another writer may be changing one of them,
+        uncommitted: its DELETE of the trial's digest rows cannot see the rows this
+        batch is about to insert, so they would outlive its change. FOR SHARE
+        conflicts with its UPDATE: whichever comes second waits for the other to
+        commit, and then reads (or changes) the version the first one left. SQLite
+        needs no lock: this transaction holds its only write lock (BEGIN IMMEDIATE).
+        """
+        from evidence.bulkimport import chunks
+
+        trial = table_of(m.Trial)
+        found: dict[int, int] = {}
+        for chunk in chunks(trial_ids):
+            query = select(trial.c.id, trial.c.version).where(trial.c.id.in_(chunk))
+            if self.conn.dialect.name != "sqlite":
+                query = query.with_for_update(read=True)
+            found.update((trial_id, version)
+                         for trial_id, version in self.conn.execute(query))
+        return found
+
+    def _as_left(self, trial_id: int, index: int, current: dict[int, int]) -> bool:
+        """Whether the trial is still what file `index` of this batch left or found it."""
+        if trial_id not in current:  # a later study absorbed it (a bridging record)
+            return False
+        if trial_id in self.changed_by:
+            # Created or updated here: no other writer can change it before this batch
+            # commits (its row is new, or locked by the UPDATE); a later file here can.
+            return self.changed_by[trial_id] <= index
+        # Found unchanged by a save that read it at the version of the batch's start or
+        # a later one. Versions only grow: equal now means nobody has changed it since.
+        return current[trial_id] == self.versions_at_start.get(trial_id)
 
 def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int]]:
     """Insert new trials with the search index's insert triggers off, then index them at once.
