@@ -40,7 +40,7 @@ from bench._common import (
 TARGETS = {"import_studies_per_s": 1000.0, "write_vs_raw": 2.0, "peak_rss_mb": 300.0,
            "reimport_studies_per_s": 5000.0, "pg_import_studies_per_s": 500.0}
 SKIP_TABLES = frozenset({"alembic_version", "sqlite_sequence"})
-SEARCH_INDEX = "search_index"  # evidence.search.INDEX_TABLE: filled by triggers, not copied
+SEARCH_INDEX = "search_index"  # evidence.search_index.INDEX_TABLE: filled by triggers, not copied
 
 
 def _is_index(name: str) -> bool:
@@ -209,7 +209,7 @@ def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str
             if r[0] == SEARCH_INDEX or not (_is_index(r[0]) and r[1].startswith("CREATE TABLE"))]
         # The search index is filled set-based per batch, as the import does: row triggers
         # cost SQLite several times more (bench/README.md). Update/delete triggers stay.
-        from evidence.search import index_trials_statements, insert_triggers
+        from evidence.search_index import index_trials_statements, insert_triggers
 
         skip = set(insert_triggers("sqlite"))
         for statement in ddl:

@@ -302,7 +302,7 @@ def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int
     ever sees them missing. On PostgreSQL the trigger functions skip inserts while
     this transaction has set search.DEFERRED_SETTING (migration 0005).
     """
-    from evidence.search import DEFERRED_SETTING, index_trials_statements, insert_triggers
+    from evidence.search_index import DEFERRED_SETTING, index_trials_statements, insert_triggers
 
     sqlite = conn.dialect.name == "sqlite"
     triggers = insert_triggers("sqlite") if sqlite else {}

@@ -108,11 +108,15 @@ class RawDB:
                 cursors = [self.conn.execute(_pg_params(sql), params) for sql in statements]
             return [_dicts(cursor) for cursor in cursors]
         except Exception as exc:
-            if not self.owned or not _is_driver_error(exc):
-                raise
-            # A file that is not ours (no tables, not SQLite, an older schema): say so.
-            raise DatabaseError(f"cannot read the database ({one_line(exc)}); is it an evidence "
-                                "database at the latest schema? run `evidence init`") from None
+            raise self.explained(exc) from None
+
+    def explained(self, exc: Exception) -> Exception:
+        """A driver error of a database we opened, as one line; anything else as it is."""
+        if not self.owned or not _is_driver_error(exc):
+            return exc
+        # A file that is not ours (no tables, not SQLite, an older schema): say so.
+        return DatabaseError(f"cannot read the database ({one_line(exc)}); is it an evidence "
+                             "database at the latest schema? run `evidence init`")
 
     def close(self) -> None:
         if self.owned:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from evidence.db import DatabaseError
 from evidence.models import metadata, table_of
 from evidence.rowplan import PLANNED_MODELS, PROVENANCE_ENTITIES, RowPlan, TableShape, shapes
 
@@ -35,7 +36,18 @@ def allocate_ids(conn: Connection, counts: dict[str, int]) -> dict[str, Sequence
             out[table] = [r[0] for r in conn.exec_driver_sql(
                 f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
                 f"FROM generate_series(1, {int(n)})")]
+        _within_search_keys(table, out[table][-1])
     return out
+
+
+def _within_search_keys(table: str, highest: int) -> None:
+    """Refuse ids the search index keys cannot hold (its triggers would refuse them too)."""
+    from evidence.search_index import SOURCE_ID_LIMIT, TABLES, TRIAL_ID_LIMIT
+
+    limit = TRIAL_ID_LIMIT if table == "trial" else SOURCE_ID_LIMIT
+    if table in TABLES and highest >= limit:
+        raise DatabaseError(f"table {table} has run out of ids the search index can hold "
+                            f"(below {limit:,}); this database cannot take more rows")
 
 
 def _resolve(shape: TableShape, rows: list[list[Any]], ids: dict[str, Sequence[int]],

@@ -418,7 +418,7 @@ def _er_diagram() -> list[str]:
 def render_schema_doc() -> str:
     """The whole of docs/schema.md."""
     from evidence.models import metadata
-    from evidence.search import INDEX_TABLE
+    from evidence.search_index import INDEX_TABLE
     from evidence.views import VIEWS
 
     out = ["# Database schema", "",
@@ -450,5 +450,9 @@ def render_schema_doc() -> str:
             "abstract sections), in English and Chinese. On SQLite it is an FTS5 table with "
             f"the trigram tokenizer (its shadow tables are named `{INDEX_TABLE}_*`); on "
             "PostgreSQL a table with a pg_trgm GIN index. Triggers on the source tables keep "
-            "it current; `evidence search` reads it. It is not a model table.", ""]
+            "it current; `evidence search` reads it. It is not a model table. Its key "
+            "(`rowid` on SQLite, `id` on PostgreSQL) is `kind << 60 | trial_id << 34 | "
+            "source row id << 3 | slot` (migration 0006): each kind of text is a key range "
+            "in trial order, so a search can stop once no later trial can rank higher. "
+            "Texts without a trial are not indexed.", ""]
     return "\n".join(out)

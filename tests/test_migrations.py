@@ -30,7 +30,7 @@ def _script(url: str) -> ScriptDirectory:
 
 def _table_names(url: str) -> set[str]:
     """Tables of the database, less alembic's and the search index's (no model for those)."""
-    from evidence.search import is_index_table
+    from evidence.search_index import is_index_table
 
     engine = make_engine(url)
     names = {n for n in inspect(engine).get_table_names()
@@ -49,7 +49,7 @@ def test_upgrade_creates_exactly_the_models_tables(db_url: str) -> None:
 
 def test_no_drift_between_models_and_migrations(db_url: str) -> None:
     engine = make_engine(db_url)
-    from evidence.search import is_index_table
+    from evidence.search_index import is_index_table
 
     def include(_obj: object, name: str | None, type_: str, reflected: bool,
                 compare_to: object) -> bool:

@@ -13,6 +13,7 @@ from evidence.reader import RawDB
 from evidence.recordio import load_record
 from evidence.records import Record
 from evidence.search import Hit, SearchError, parse_terms, search
+from evidence.search_index import KINDS, SLOTS, trial_of_key
 from tests.conftest import SEED_RECORD, run_cli
 
 TITLE_ZH = "低剂量白细胞介素 2 治疗系统性红斑狼疮的疗效和安全性：一项随机、双盲、安慰剂对照试验"
@@ -138,6 +139,33 @@ def test_migration_rebuilds_the_index_from_stored_rows(seeded: str) -> None:
     upgrade(seeded)
     assert _index_count(seeded) == 17
     assert [h.trial_id for h in _search(seeded, "狼疮肾炎")] == [1]
+
+
+def _keys(url: str) -> list[tuple[int, int, str]]:
+    key = "rowid" if url.startswith("sqlite") else "id"
+    with RawDB(url) as db:
+        return [(int(r["k"]), int(r["trial_id"]), r["kind"]) for r in db.all(
+            f"SELECT {key} AS k, trial_id, kind FROM search_index ORDER BY {key}")]
+
+
+def test_migration_0006_moves_the_keys_into_trial_order_and_back(seeded: str) -> None:
+    """0005 keys are `source id * 32 + slot`; 0006 keys are kind, trial, source, slot."""
+    other = load_record(SEED_RECORD).model_copy(deep=True)
+    other.registrations, other.publications = [], []
+    other = Record.model_validate(other.model_dump())
+    _save(seeded, other)
+    layout2 = _keys(seeded)
+    assert len(layout2) == 17 + _index_texts(other) == 30
+    assert [(t, k) for _, t, k in layout2] == sorted(
+        ((t, k) for _, t, k in layout2), key=lambda p: (KINDS.index(p[1]), p[0]))
+    assert all(trial_of_key(key) == trial for key, trial, _ in layout2)
+    downgrade(seeded, "0005")
+    layout1 = _keys(seeded)
+    assert {(t, k) for _, t, k in layout1} == {(t, k) for _, t, k in layout2}
+    assert layout1[0][0] == 1 * SLOTS + 1  # trial 1's English title: source id 1, slot 1
+    upgrade(seeded)
+    assert _keys(seeded) == layout2
+    assert [h.trial_id for h in _search(seeded, "lupus")] == [1, 2]
 
 
 def test_empty_query_is_an_error(seeded: str) -> None:

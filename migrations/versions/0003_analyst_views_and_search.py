@@ -7,7 +7,7 @@ Create Date: 2026-11-25 10:00:00
 Flat views (v_trials, v_results, v_comparisons, v_regimens, v_adverse_events) and
 the search index with the triggers that keep it in step; the index is filled from
 the rows already stored. SQL is shared with the docs: evidence/views.py and
-evidence/search.py.
+evidence/search_index.py.
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 from sqlalchemy import text
 
-from evidence import search, views
+from evidence import search_index, views
 
 revision: str = '0003'
 down_revision: str | Sequence[str] | None = '0002'
@@ -52,13 +52,14 @@ def upgrade() -> None:
     for statement in views.create_statements(dialect):
         op.execute(statement)
     trigram = dialect == "sqlite" or _pg_trgm()
-    for statement in search.create_statements(dialect, trigram_index=trigram):
+    for statement in search_index.create_statements(
+            dialect, trigram_index=trigram, layout=1, deferrable=False):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = _dialect()
-    for statement in search.drop_statements(dialect):
+    for statement in search_index.drop_statements(dialect):
         op.execute(statement)
     for statement in views.drop_statements():
         op.execute(statement)

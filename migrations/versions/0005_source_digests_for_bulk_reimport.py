@@ -42,11 +42,12 @@ def upgrade() -> None:
 
 
 def _search_functions(*, deferrable: bool) -> None:
-    from evidence.search import TABLES, pg_sync_function
+    from evidence.search_index import TABLES, pg_sync_function
 
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
-            op.execute(pg_sync_function(table, deferrable=deferrable, replace=True))
+            op.execute(pg_sync_function(table, deferrable=deferrable, replace=True,
+                                         layout=1))
 
 
 def downgrade() -> None:
