@@ -6,13 +6,17 @@ transaction the digest is checked again, since an earlier study of the run may
 have changed that trial. The rest go to worker processes (evidence.bulkprep)
 that turn each study into rows. The writer then stores a whole batch in one
 transaction (evidence.bulkwrite). The outcome of every study is the one a
-one-by-one import of the same files in the same order gives.
+one-by-one import of the same files in the same order gives. Ctrl-C ends the
+workers at once and rolls back the batch being written; the batches committed
+before it stay committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -154,10 +158,36 @@ class _Pool:
 
     def submit(self, fmt: str, files: list[tuple[str, bytes, str]],
                context: PrepContext) -> Future[list[PreparedFile]]:
-        return self.executor.submit(prepare_files, fmt, files, context)
+        if threading.current_thread() is not threading.main_thread():  # no signal.signal()
+            return self.executor.submit(prepare_files, fmt, files, context)
+        # A submit may spawn a worker. Ctrl-C in a terminal reaches every process of its
+        # group; a worker born ignoring it (an ignored signal stays ignored across exec,
+        # and Python then installs no handler) leaves it to the writer, which ends the
+        # workers (stop) instead of each printing its own KeyboardInterrupt traceback.
+        # A Ctrl-C within the few milliseconds of a spawn is lost; the next one counts.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return self.executor.submit(prepare_files, fmt, files, context)
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
-    def close(self, *, wait: bool) -> None:
-        self.executor.shutdown(wait=wait, cancel_futures=True)
+    def close(self) -> None:
+        """Wait for the workers to exit (every batch has been taken)."""
+        self.executor.shutdown(wait=True)
+
+    def stop(self) -> None:
+        """Drop the queued batches and end the workers now, in the middle of their batches."""
+        # shutdown(wait=False) alone lets the running batches finish, and the interpreter
+        # waits for them at exit. (Python 3.14 has terminate_workers() for this.)
+        workers = list(self.executor._processes.values())
+        manager: threading.Thread | None = getattr(self.executor, "_executor_manager_thread", None)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
+        # The executor's own thread sees them end and reaps them. Joining them here as well
+        # would race it: the join whose waitpid loses returns before the exit is recorded.
+        if manager is not None:
+            manager.join()
 
 
 @dataclass(slots=True)
@@ -221,8 +251,10 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
             _finish(engine, options, pending.popleft(), emit)
         finished = True
     finally:
-        if pool is not None:
-            pool.close(wait=finished)  # on Ctrl-C or an error, do not wait for queued batches
+        if pool is not None and finished:
+            pool.close()
+        elif pool is not None:  # Ctrl-C or an error: the batches still mapping are not wanted
+            pool.stop()
     if stream_error is not None:
         raise stream_error
 
@@ -256,6 +288,8 @@ def _finish(engine: Engine, options: BulkOptions, batch: _Batch,
         if f.stored is None:
             f.prepared = next(to_map)
     start = time.perf_counter()
+    # Ctrl-C (KeyboardInterrupt) in here rolls this batch back as any error does; the
+    # batches committed before it stay committed, and their outcomes were emitted.
     outcomes = write_batch(engine, options.fmt, options.actor, batch.context, batch.files)
     _clock(options.timings, "write", start)
     for file_outcomes in outcomes:

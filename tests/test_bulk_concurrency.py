@@ -1,16 +1,22 @@
-"""The bulk import beside other writers: no digest outlives another writer's change."""
+"""The bulk import beside other writers and under Ctrl-C: nothing stale, nothing half done."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import text
 
 from evidence.importing import ImportReport, import_paths
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 STUDY = FIXTURES / "ctgov" / "NCT02210780.json"
 HANG_GUARD = 60  # seconds: only to fail instead of hanging; nothing here is timed
@@ -77,3 +83,98 @@ def test_a_digest_is_not_recorded_for_a_trial_another_writer_is_changing(engine:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT acronym, version FROM trial WHERE id = :t"),
                             {"t": trial_id}).one() == ("EDITED", 2)
+
+
+BATCH = 10  # files per batch in the interrupted import: 5 batches of the 50 studies
+
+
+def _stalled(*args: Any) -> Any:
+    """A worker's batch that is still being mapped when Ctrl-C comes."""
+    from evidence.bulkprep import prepare_files
+
+    time.sleep(2 * HANG_GUARD)
+    return prepare_files(*args)
+
+
+def interrupted_import(url: str, folder: str, how: str) -> None:
+    """Run in its own process group: Ctrl-C while batch 3 is written, batches 4 and 5 mapping.
+
+    `how`: "terminal" sends SIGINT to the whole group, as a terminal does; "writer"
+    raises KeyboardInterrupt in the writer alone, as `kill -INT <pid>` or a caller's
+    on_item callback would: the workers never see it.
+    Prints the outcomes reported and the worker processes still alive, as JSON.
+    """
+    import multiprocessing
+
+    import evidence.bulkimport
+    import evidence.bulkwrite
+    from evidence.db import make_engine
+
+    evidence.bulkimport.BATCH_FILES = BATCH
+    real_submit = evidence.bulkimport._Pool.submit
+    submitted: list[int] = []
+
+    def submit(self: Any, fmt: str, files: Any, context: Any) -> Any:
+        submitted.append(len(files))
+        if len(submitted) <= 2:  # batches 2 and 3 (batch 1 is mapped by the writer)
+            return real_submit(self, fmt, files, context)
+        return self.executor.submit(_stalled, fmt, files, context)
+
+    real_record = evidence.bulkwrite.BatchWriter._record_digests
+    batches: list[int] = []
+
+    def record_digests(self: Any, files: Any, out: Any) -> None:
+        batches.append(len(files))
+        if len(batches) == 3 and how == "writer":  # batch 3's trials are in, uncommitted
+            raise KeyboardInterrupt
+        if len(batches) == 3:
+            os.killpg(0, signal.SIGINT)
+            time.sleep(2 * HANG_GUARD)  # the signal's KeyboardInterrupt ends this sleep
+        real_record(self, files, out)
+
+    evidence.bulkimport._Pool.submit = submit  # type: ignore[method-assign]
+    evidence.bulkwrite.BatchWriter._record_digests = record_digests  # type: ignore[method-assign]
+    engine = make_engine(url)
+    emitted: list[tuple[str, int | None]] = []
+    try:
+        import_paths(engine, [Path(folder)], jobs=2,
+                     on_item=lambda o: emitted.append((o.outcome, o.trial_id)))
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("not interrupted")
+    for child in multiprocessing.active_children():
+        child.join(5)
+    print(orjson.dumps({"emitted": emitted, "submitted": submitted,
+                        "alive": [c.name for c in multiprocessing.active_children()]}).decode())
+
+
+@pytest.mark.parametrize("how", ["terminal", "writer"])
+def test_ctrl_c_ends_the_workers_at_once_and_keeps_only_the_committed_batches(
+        engine: Any, db_url: str, tmp_path: Path, how: str) -> None:
+    from bench.make_corpus import write_corpus
+
+    folder = tmp_path / "corpus"
+    write_corpus(5 * BATCH, 1, folder)
+    run = subprocess.Popen(
+        [sys.executable, "-c", "from tests.test_bulk_concurrency import interrupted_import; "
+                               f"interrupted_import({db_url!r}, {str(folder)!r}, {how!r})"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    try:
+        out, err = run.communicate(timeout=HANG_GUARD)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.communicate()
+        pytest.fail("the interrupted import did not end (or its interpreter did not exit)")
+    assert run.returncode == 0, err
+    assert "Traceback" not in err  # no worker printed its own KeyboardInterrupt
+    result = orjson.loads(out)
+    assert result["submitted"] == [BATCH] * 4  # batches 2 to 5 went to the workers
+    assert result["alive"] == []
+    assert [outcome for outcome, _ in result["emitted"]] == ["created"] * 2 * BATCH
+    with engine.connect() as conn:  # batches 1 and 2; nothing of batch 3
+        trials = conn.execute(text("SELECT id FROM trial ORDER BY id")).scalars().all()
+        digests = conn.execute(text("SELECT COUNT(*) FROM source_digest")).scalar_one()
+    assert trials == sorted(trial for _, trial in result["emitted"])
+    assert digests == 2 * BATCH
