@@ -94,3 +94,34 @@ def test_counts_beyond_postgresql_integers_are_refused_on_every_engine(db_url: s
     big.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert run_cli("import", str(big), db=db_url).stderr.splitlines()[0] == (
         f"Error: {big}: trial.enrollment.planned: Input should be a valid integer")
+
+
+def test_ctrl_c_during_an_import_says_what_is_stored(tmp_path: Path) -> None:
+    """SIGINT while the import blocks reading its second file (a FIFO nobody writes to)."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.conftest import FIXTURES
+
+    db = tmp_path / "evidence.db"
+    assert run_cli("init", db=f"sqlite:///{db}").returncode == 0
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    env = {k: v for k, v in os.environ.items() if k != "EVIDENCE_DATABASE_URL"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evidence", "--db", f"sqlite:///{db}", "import",
+         str(FIXTURES / "ctgov" / "NCT00763412.json"), str(pipe)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    with open(pipe, "w"):  # returns once the import has opened the FIFO: file 1 is done
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == ("Interrupted after 1 item: those are done as reported, "
+                                       "the rest was not imported.")
+    assert stdout == ""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM trial").fetchone()[0] == 1

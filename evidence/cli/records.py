@@ -98,20 +98,30 @@ def _progress_import(url: str, request: _ImportRequest, actor: Actor) -> ImportR
     # The bar is for people: not drawn when stderr is a pipe or a log file.
     many = console.is_terminal and (len(request.paths) > 1 or any(
         p.is_dir() or p.suffix.lower() == ".zip" for p in request.paths))
-    if not many:
-        report = run(show)
-    else:
-        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("{task.description}"), console=console,
-                      transient=True) as progress:
-            task = progress.add_task("", total=None)
+    try:
+        if not many:
+            report = run(show)
+        else:
+            with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.description}"), console=console,
+                          transient=True) as progress:
+                task = progress.add_task("", total=None)
 
-            def step(outcome: ItemOutcome) -> None:
-                show(outcome)
-                progress.update(task, advance=1, description=outcome.label)
+                def step(outcome: ItemOutcome) -> None:
+                    show(outcome)
+                    progress.update(task, advance=1, description=outcome.label)
 
-            report = run(step)
-    engine.dispose()
+                report = run(step)
+    except KeyboardInterrupt:
+        # Typer would exit 130 without a word. Outcomes are reported after their commit,
+        # so what was reported is exactly what is stored.
+        done = "nothing was stored (dry run)" if request.dry_run else \
+            "those are done as reported, the rest was not imported"
+        console.print(f"Interrupted after {seen[0]:,} item{'' if seen[0] == 1 else 's'}: "
+                      f"{done}.")
+        raise typer.Exit(130) from None
+    finally:
+        engine.dispose()
     if seen[1]:
         console.print(f"Note: {seen[1]:,} more notes on items after the first "
                       f"{NOTED_ITEMS:,} not shown")
