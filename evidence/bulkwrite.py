@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from evidence import models as m
 from evidence.errors import RecordError
 from evidence.models import table_of
-from evidence.rowwrite import merge_plans, write_plan
+from evidence.rowwrite import write_plans
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -173,8 +173,7 @@ class BatchWriter:
 
     def _insert_fresh(self, fresh: list[_Fresh]) -> None:
         self._adopt_publications([f.item for f in fresh])
-        plan = merge_plans([f.item.plan for f in fresh if f.item.plan is not None])
-        ids = _write_then_index(self.conn, plan)
+        ids = _write_then_index(self.conn, [f.item.plan for f in fresh if f.item.plan is not None])
         trial_ids = ids["trial"]
         for i, f in enumerate(fresh):
             f.outcome.trial_id = trial_ids[i]
@@ -292,7 +291,7 @@ class BatchWriter:
         # a later one. Versions only grow: equal now means nobody has changed it since.
         return current[trial_id] == self.versions_at_start.get(trial_id)
 
-def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int]]:
+def _write_then_index(conn: Connection, plans: list[RowPlan]) -> dict[str, Sequence[int]]:
     """Insert new trials with the search index's insert triggers off, then index them at once.
 
     Row by row, the triggers cost SQLite about twice as much as all other inserts
@@ -310,7 +309,7 @@ def _write_then_index(conn: Connection, plan: RowPlan) -> dict[str, Sequence[int
         conn.exec_driver_sql(f"DROP TRIGGER {name}")
     if not sqlite:
         conn.exec_driver_sql(f"SET LOCAL {DEFERRED_SETTING} = 'on'")
-    ids = write_plan(conn, plan)
+    ids = write_plans(conn, plans)
     for statement in index_trials_statements(conn.dialect.name, ids["trial"]):  # type: ignore[arg-type]
         conn.exec_driver_sql(statement)
     for create in triggers.values():

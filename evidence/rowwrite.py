@@ -77,31 +77,49 @@ def _resolve(shape: TableShape, rows: list[list[Any]], ids: dict[str, Sequence[i
             row[entity_id] = fixed[kind] if kind in fixed else ids[kind][row[entity_id]]
 
 
-def merge_plans(plans: list[RowPlan]) -> RowPlan:
-    """One plan of many trials: copies of their rows, local ids shifted past the earlier ones.
+def write_plans(conn: Connection, plans: list[RowPlan]) -> dict[str, Sequence[int]]:
+    """Insert the rows of many new trials together; returns the real ids given per table.
 
-    The given plans are left as they were, so they can be written again one by one.
+    The plans are left as they were (rows are copied as their ids are resolved), so
+    a refused batch can be written again plan by plan. Plan k's rows get the ids
+    after those of plans 0..k-1: its trial is `ids["trial"][k]`.
     """
-    merged = RowPlan()
+    ids = allocate_ids(conn, {t: sum(p.count(t) for p in plans) for t in shapes()})
+    offsets = dict.fromkeys(shapes(), 0)
+    resolved: dict[str, list[list[Any]]] = {}
     for plan in plans:
-        offsets = {t: merged.count(t) for t in shapes()}
         for table, rows in plan.rows.items():
-            shape = shapes()[table]
-            links = [(i, offsets[t]) for i, t in shape.links if offsets[t]]
-            if shape.has_id and offsets[table]:
-                links.append((shape.columns.index("id"), offsets[table]))
-            copies = [list(row) for row in rows]
-            for index, add in links:
-                for row in copies:
-                    if row[index] is not None:
-                        row[index] += add
-            if table == "provenance":
-                entity = shape.columns.index("entity")
-                entity_id = shape.columns.index("entity_id")
-                for row in copies:
-                    row[entity_id] += offsets[row[entity]]
-            merged.rows.setdefault(table, []).extend(copies)
-    return merged
+            resolved.setdefault(table, []).extend(
+                _resolved_copies(shapes()[table], rows, ids, offsets))
+        for table, rows in plan.rows.items():
+            offsets[table] += len(rows)
+    for table in TABLE_ORDER:
+        if resolved.get(table):
+            _insert(conn, shapes()[table], resolved[table])
+    return ids
+
+
+def _resolved_copies(shape: TableShape, rows: list[list[Any]], ids: dict[str, Sequence[int]],
+                     offsets: dict[str, int]) -> list[list[Any]]:
+    """Copies of one plan's rows with real ids: local id + the plan's offset, looked up."""
+    links = list(shape.links)
+    if shape.has_id:
+        links.append((shape.columns.index("id"), shape.name))
+    copies = [list(row) for row in rows]
+    for index, target in links:
+        table_ids, offset = ids.get(target, ()), offsets[target]
+        for row in copies:
+            local = row[index]
+            if local is not None:
+                row[index] = table_ids[local + offset]
+    if shape.name == "provenance":
+        entity = shape.columns.index("entity")
+        entity_id = shape.columns.index("entity_id")
+        for row in copies:
+            kind = row[entity]
+            assert kind in PROVENANCE_ENTITIES, kind
+            row[entity_id] = ids[kind][row[entity_id] + offsets[kind]]
+    return copies
 
 
 def write_plan(conn: Connection, plan: RowPlan, *, trial_id: int | None = None) -> dict[str, Sequence[int]]:
