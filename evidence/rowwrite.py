@@ -33,11 +33,23 @@ def allocate_ids(conn: Connection, counts: dict[str, int]) -> dict[str, Sequence
             top = conn.exec_driver_sql(f'SELECT MAX(id) FROM "{table}"').scalar() or 0
             out[table] = range(top + 1, top + 1 + n)
         else:
-            out[table] = [r[0] for r in conn.exec_driver_sql(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                f"FROM generate_series(1, {int(n)})")]
+            out[table] = _pg_ids(conn, table, n)
         _within_search_keys(table, out[table][-1])
     return out
+
+
+def _pg_ids(conn: Connection, table: str, n: int) -> Sequence[int]:
+    """n values of the table's sequence: a range when they came out consecutive.
+
+    Sending ~100 ids per study back one row each was an eighth of the writer's time;
+    without a concurrent writer they are consecutive, and one row says so.
+    """
+    low, high, scattered = conn.exec_driver_sql(
+        f"WITH taken AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS v "
+        f"FROM generate_series(1, {int(n)})) "
+        "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL "
+        "ELSE array_agg(v ORDER BY v) END FROM taken").one()
+    return range(low, high + 1) if scattered is None else list(scattered)
 
 
 def _within_search_keys(table: str, highest: int) -> None:

@@ -336,3 +336,18 @@ def test_a_batch_whose_worker_died_is_mapped_by_the_writer(
     report = import_paths(engine, [CTGOV], jobs=1)
     assert [i.outcome for i in report.items] == ["created"] * 8
     assert report.timings["wait"] > 0 and report.timings["map"] > 0
+
+
+def test_ids_are_a_range_when_consecutive_and_a_list_when_not(engine: Any) -> None:
+    from evidence.rowwrite import allocate_ids
+
+    with engine.begin() as conn:
+        first = allocate_ids(conn, {"condition": 3, "trial": 0})
+    assert list(first["condition"]) == [1, 2, 3] and "trial" not in first
+    if engine.dialect.name == "sqlite":
+        return
+    with engine.begin() as conn:  # as if another writer took every other value meanwhile
+        conn.execute(text("ALTER SEQUENCE condition_id_seq INCREMENT BY 2"))
+        scattered = allocate_ids(conn, {"condition": 3})["condition"]
+        conn.execute(text("ALTER SEQUENCE condition_id_seq INCREMENT BY 1"))
+    assert scattered == [5, 7, 9]
