@@ -31,7 +31,9 @@ _ZH_SPAN = rf"{_ZH_NUM}\s*{_ZH_UNIT}"
 _I = re.IGNORECASE
 
 # (pattern, code); code None = a frequency worth keeping as text but with no code.
-_FREQUENCIES: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
+# Latin and Chinese apart: most texts are ASCII, where the Chinese patterns cannot
+# match, and a registry import runs these on every intervention description.
+_FREQUENCIES_LATIN: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
     (re.compile(p, flags), code) for p, flags, code in (
         (r"\bonce[- ](?:a |per )?day\b|\bonce[- ]daily\b|\bevery day\b|\bdaily\b"
          r"|\bq\.?d\.?(?![a-z])", _I, "qd"),
@@ -52,39 +54,52 @@ _FREQUENCIES: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
         (r"\b(?:as )?a single dose\b|\bsingle[- ]dose\b|\bone[- ]time dose\b|\bonce\b", _I, "once"),
         (r"\bas needed\b|\bp\.?r\.?n\.?(?![a-z])", _I, "prn"),
         (r"\b\d+\s*[-–]\s*\d+ times (?:a |per )?day\b|\b\d+\s*[-–]\s*\d+ times daily\b", _I, None),
-        (r"每[日天]\s*[一1]\s*次|每[日天](?!\s*[0-9一两二三四])", 0, "qd"),
-        (r"每[日天]\s*[两二2]\s*次", 0, "bid"),
-        (r"每[日天]\s*[三3]\s*次", 0, "tid"),
-        (r"每[日天]\s*[四4]\s*次", 0, "qid"),
-        (r"每隔一[天日]|隔[日天]|每\s*[两2]\s*[天日]", 0, "qod"),
-        (r"每周\s*[一1]\s*次|每周(?!\s*[0-9一两二三四])|每星期\s*[一1]?\s*次?", 0, "qw"),
-        (r"每\s*[两二2]\s*周", 0, "q2w"),
-        (r"每\s*[三3]\s*周", 0, "q3w"),
-        (r"每\s*[四4]\s*周", 0, "q4w"),
-        (r"单次(?:给药|剂量)?", 0, "once"),
-        (r"按需", 0, "prn"),
     )
 )
+_FREQUENCIES_CJK: tuple[tuple[re.Pattern[str], str | None], ...] = tuple(
+    (re.compile(p), code) for p, code in (
+        (r"每[日天]\s*[一1]\s*次|每[日天](?!\s*[0-9一两二三四])", "qd"),
+        (r"每[日天]\s*[两二2]\s*次", "bid"),
+        (r"每[日天]\s*[三3]\s*次", "tid"),
+        (r"每[日天]\s*[四4]\s*次", "qid"),
+        (r"每隔一[天日]|隔[日天]|每\s*[两2]\s*[天日]", "qod"),
+        (r"每周\s*[一1]\s*次|每周(?!\s*[0-9一两二三四])|每星期\s*[一1]?\s*次?", "qw"),
+        (r"每\s*[两二2]\s*周", "q2w"),
+        (r"每\s*[三3]\s*周", "q3w"),
+        (r"每\s*[四4]\s*周", "q4w"),
+        (r"单次(?:给药|剂量)?", "once"),
+        (r"按需", "prn"),
+    )
+)
+_FREQUENCIES = _FREQUENCIES_LATIN + _FREQUENCIES_CJK
 
-_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+_ROUTES_LATIN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, flags), route) for p, flags, route in (
         (r"\bsubcutaneous(?:ly)?\b|\bsub-cutaneous(?:ly)?\b", _I, "subcutaneous"),
         # Abbreviations are case-sensitive: "IV" is a route, "iv" inside words is not.
-        (r"\bs\.c\.|\bSC\b|\bsc\b|皮下", 0, "subcutaneous"),
+        (r"\bs\.c\.|\bSC\b|\bsc\b", 0, "subcutaneous"),
         (r"\bintravenous(?:ly)?\b", _I, "intravenous"),
-        (r"\bi\.v\.|\bIV\b|静脉", 0, "intravenous"),
+        (r"\bi\.v\.|\bIV\b", 0, "intravenous"),
         (r"\bintramuscular(?:ly)?\b", _I, "intramuscular"),
-        (r"\bi\.m\.|\bIM\b|肌内|肌肉注射|肌注", 0, "intramuscular"),
+        (r"\bi\.m\.|\bIM\b", 0, "intramuscular"),
         (r"\boral(?:ly)?\b|\bby mouth\b", _I, "oral"),
-        (r"\bp\.o\.|\bPO\b|\bpo\b|口服", 0, "oral"),
-        (r"\binhal(?:ed|ation)\b|吸入", _I, "inhaled"),
-        (r"\bintrathecal(?:ly)?\b|鞘内", _I, "intrathecal"),
-        (r"\btopical(?:ly)?\b|外用", _I, "topical"),
-        (r"\bsublingual(?:ly)?\b|舌下", _I, "sublingual"),
-        (r"\btransdermal(?:ly)?\b|经皮", _I, "transdermal"),
-        (r"\bintranasal(?:ly)?\b|鼻内", _I, "intranasal"),
+        (r"\bp\.o\.|\bPO\b|\bpo\b", 0, "oral"),
+        (r"\binhal(?:ed|ation)\b", _I, "inhaled"),
+        (r"\bintrathecal(?:ly)?\b", _I, "intrathecal"),
+        (r"\btopical(?:ly)?\b", _I, "topical"),
+        (r"\bsublingual(?:ly)?\b", _I, "sublingual"),
+        (r"\btransdermal(?:ly)?\b", _I, "transdermal"),
+        (r"\bintranasal(?:ly)?\b", _I, "intranasal"),
     )
 )
+_ROUTES_CJK: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), route) for p, route in (
+        ("皮下", "subcutaneous"), ("静脉", "intravenous"), ("肌内|肌肉注射|肌注", "intramuscular"),
+        ("口服", "oral"), ("吸入", "inhaled"), ("鞘内", "intrathecal"), ("外用", "topical"),
+        ("舌下", "sublingual"), ("经皮", "transdermal"), ("鼻内", "intranasal"),
+    )
+)
+_ROUTES = _ROUTES_LATIN + _ROUTES_CJK
 
 _DOSE_UNITS = {
     "mg/kg": "mg/kg", "mg/m2": "mg/m2", "mg/m²": "mg/m2", "µg/kg": "µg/kg", "μg/kg": "µg/kg",
@@ -238,7 +253,7 @@ _FreqHit = tuple[tuple[int, int], str | None]
 
 def _first_frequency(work: str, used: list[tuple[int, int]]) -> _FreqHit | None:
     hits: list[tuple[int, int, str | None]] = []
-    for pattern, code in _FREQUENCIES:
+    for pattern, code in (_FREQUENCIES_LATIN if work.isascii() else _FREQUENCIES):
         for m in pattern.finditer(work):
             if _free(m.span(), used):
                 hits.append((m.start(), m.end(), code))
@@ -264,5 +279,6 @@ def _pick_dose(work: str, freq_start: int | None) -> re.Match[str] | None:
 
 
 def _first_route(work: str) -> str | None:
-    hits = [(m.start(), route) for pattern, route in _ROUTES for m in pattern.finditer(work)]
+    routes = _ROUTES_LATIN if work.isascii() else _ROUTES
+    hits = [(m.start(), route) for pattern, route in routes for m in pattern.finditer(work)]
     return min(hits)[1] if hits else None
