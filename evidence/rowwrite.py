@@ -63,47 +63,24 @@ def _within_search_keys(table: str, highest: int) -> None:
                             f"(below {limit:,}); this database cannot take more rows")
 
 
-def _resolve(shape: TableShape, rows: list[list[Any]], ids: dict[str, Sequence[int]],
-             fixed: dict[str, int]) -> None:
-    """Local ids -> real ids in place (`fixed` maps a table to the one id all its rows use)."""
-    links = list(shape.links)
-    if shape.has_id:
-        links.append((shape.columns.index("id"), shape.name))
-    for index, target in links:
-        if target in fixed:
-            real = fixed[target]
-            for row in rows:
-                if row[index] is not None:
-                    row[index] = real
-            continue
-        table_ids = ids.get(target, ())
-        for row in rows:
-            local = row[index]
-            if local is not None:
-                row[index] = table_ids[local]
-    if shape.name == "provenance":
-        entity = shape.columns.index("entity")
-        entity_id = shape.columns.index("entity_id")
-        for row in rows:
-            kind = row[entity]
-            assert kind in PROVENANCE_ENTITIES, kind
-            row[entity_id] = fixed[kind] if kind in fixed else ids[kind][row[entity_id]]
-
-
-def write_plans(conn: Connection, plans: list[RowPlan]) -> dict[str, Sequence[int]]:
-    """Insert the rows of many new trials together; returns the real ids given per table.
+def write_plans(conn: Connection, plans: list[RowPlan], *,
+                trial_id: int | None = None) -> dict[str, Sequence[int]]:
+    """Insert the rows of the plans together; returns the real ids given per table.
 
     The plans are left as they were (rows are copied as their ids are resolved), so
     a refused batch can be written again plan by plan. Plan k's rows get the ids
-    after those of plans 0..k-1: its trial is `ids["trial"][k]`.
+    after those of plans 0..k-1: a new trial's is `ids["trial"][k]`. With
+    `trial_id`, the rows belong to that stored trial (the plans have no trial row).
     """
-    ids = allocate_ids(conn, {t: sum(p.count(t) for p in plans) for t in shapes()})
+    fixed = {"trial": trial_id} if trial_id is not None else {}
+    ids = allocate_ids(conn, {t: sum(p.count(t) for p in plans) for t in shapes()
+                              if t not in fixed})
     offsets = dict.fromkeys(shapes(), 0)
     resolved: dict[str, list[list[Any]]] = {}
     for plan in plans:
         for table, rows in plan.rows.items():
             resolved.setdefault(table, []).extend(
-                _resolved_copies(shapes()[table], rows, ids, offsets))
+                _resolved_copies(shapes()[table], rows, ids, offsets, fixed))
         for table, rows in plan.rows.items():
             offsets[table] += len(rows)
     for table in TABLE_ORDER:
@@ -112,14 +89,28 @@ def write_plans(conn: Connection, plans: list[RowPlan]) -> dict[str, Sequence[in
     return ids
 
 
+def write_plan(conn: Connection, plan: RowPlan, *,
+               trial_id: int | None = None) -> dict[str, Sequence[int]]:
+    """Insert every row of one plan (see write_plans)."""
+    return write_plans(conn, [plan], trial_id=trial_id)
+
+
 def _resolved_copies(shape: TableShape, rows: list[list[Any]], ids: dict[str, Sequence[int]],
-                     offsets: dict[str, int]) -> list[list[Any]]:
-    """Copies of one plan's rows with real ids: local id + the plan's offset, looked up."""
+                     offsets: dict[str, int], fixed: dict[str, int]) -> list[list[Any]]:
+    """Copies of one plan's rows with real ids: local id + the plan's offset, looked up.
+
+    `fixed` maps a table to the one id all rows linking to it use (a stored trial).
+    """
     links = list(shape.links)
     if shape.has_id:
         links.append((shape.columns.index("id"), shape.name))
     copies = [list(row) for row in rows]
     for index, target in links:
+        if target in fixed:
+            for row in copies:
+                if row[index] is not None:
+                    row[index] = fixed[target]
+            continue
         table_ids, offset = ids.get(target, ()), offsets[target]
         for row in copies:
             local = row[index]
@@ -131,26 +122,9 @@ def _resolved_copies(shape: TableShape, rows: list[list[Any]], ids: dict[str, Se
         for row in copies:
             kind = row[entity]
             assert kind in PROVENANCE_ENTITIES, kind
-            row[entity_id] = ids[kind][row[entity_id] + offsets[kind]]
+            row[entity_id] = fixed[kind] if kind in fixed else \
+                ids[kind][row[entity_id] + offsets[kind]]
     return copies
-
-
-def write_plan(conn: Connection, plan: RowPlan, *, trial_id: int | None = None) -> dict[str, Sequence[int]]:
-    """Insert every row of the plan; returns the real ids given per table.
-
-    With `trial_id`, the plan's rows belong to that stored trial (the plan has no
-    trial row); otherwise the plan's own trial rows are inserted with new ids.
-    """
-    fixed = {"trial": trial_id} if trial_id is not None else {}
-    ids = allocate_ids(conn, {t: len(r) for t, r in plan.rows.items() if t not in fixed})
-    for table in TABLE_ORDER:
-        rows = plan.rows.get(table)
-        if not rows:
-            continue
-        shape = shapes()[table]
-        _resolve(shape, rows, ids, fixed)
-        _insert(conn, shape, rows)
-    return ids
 
 
 _PROCESSORS: dict[tuple[str, str], list[tuple[int, Callable[[Any], Any]]]] = {}
