@@ -11,7 +11,7 @@ trial can only enter if the streams still positioned at or before it could sum
 above it: every stream is moved past the trials that cannot, by a new seek when
 the target lies beyond what it has read. A stream that runs out stops counting,
 so the search ends when the streams left cannot beat the threshold. The result is
-exactly what ranking every match gives (tests/test_search.py compares the two).
+exactly what ranking every match gives (tests/test_search_topk.py compares the two).
 """
 
 from __future__ import annotations
