@@ -13,18 +13,16 @@ before it stay committed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
-import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from evidence.bulkpool import Pool, fewer_collections
 from evidence.bulkprep import PreparedFile, PrepContext, prepare_files, source_digest
 from evidence.errors import RecordError
 
@@ -39,7 +37,6 @@ BATCH_FILES = 250  # files per transaction: large enough to amortise, small enou
 BATCH_BYTES = 32 * 1024 * 1024
 IN_LIST = 500  # values per IN (...) list, under every driver's parameter limit
 LOOKAHEAD = 1  # batches in flight per worker (2 measured no faster at 20,000, +25 MB)
-WORKER_NICENESS = 10  # workers yield the CPU to the writer (bench/README.md)
 
 
 def default_jobs() -> int:
@@ -140,62 +137,6 @@ def unchanged_outcomes(rows: list[dict[str, Any]], locator: str) -> list[ItemOut
             for r in sorted(rows, key=lambda r: r["position"])]
 
 
-def _warm_up() -> None:
-    # The one writer is the pipeline's bottleneck; on a machine with as many workers as
-    # CPUs it would otherwise wait for a CPU while workers map batches it cannot yet take.
-    with contextlib.suppress(OSError):
-        os.nice(WORKER_NICENESS)
-    # Import the mapping code (pydantic models, scipy) before the first batch arrives.
-    import evidence.bulkprep
-    import evidence.importers.ctgov
-    import evidence.importers.ctgov_xml
-    import evidence.stats  # noqa: F401
-
-
-class _Pool:
-    """Worker processes mapping batches, with a bounded number of batches in flight."""
-
-    def __init__(self, jobs: int) -> None:
-        import multiprocessing
-
-        # spawn, not fork: the writer holds database connections a fork would share.
-        self.executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_warm_up)
-
-    def submit(self, fmt: str, files: list[tuple[str, bytes, str]],
-               context: PrepContext) -> Future[list[PreparedFile]]:
-        if threading.current_thread() is not threading.main_thread():  # no signal.signal()
-            return self.executor.submit(prepare_files, fmt, files, context)
-        # A submit may spawn a worker. Ctrl-C in a terminal reaches every process of its
-        # group; a worker born ignoring it (an ignored signal stays ignored across exec,
-        # and Python then installs no handler) leaves it to the writer, which ends the
-        # workers (stop) instead of each printing its own KeyboardInterrupt traceback.
-        # A Ctrl-C within the few milliseconds of a spawn is lost; the next one counts.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            return self.executor.submit(prepare_files, fmt, files, context)
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-    def close(self) -> None:
-        """Wait for the workers to exit (every batch has been taken)."""
-        self.executor.shutdown(wait=True)
-
-    def stop(self) -> None:
-        """Drop the queued batches and end the workers now, in the middle of their batches."""
-        # shutdown(wait=False) alone lets the running batches finish, and the interpreter
-        # waits for them at exit. (Python 3.14 has terminate_workers() for this.)
-        workers = list(self.executor._processes.values())
-        manager: threading.Thread | None = getattr(self.executor, "_executor_manager_thread", None)
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            worker.terminate()
-        # The executor's own thread sees them end and reaps them. Joining them here as well
-        # would race it: the join whose waitpid loses returns before the exit is recorded.
-        if manager is not None:
-            manager.join()
-
-
 @dataclass(slots=True)
 class _Batch:
     files: list[SourceFile]
@@ -210,11 +151,17 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
     A file that cannot be read ends the stream: every file read before it is still
     written and reported, then the RecordError is raised.
     """
+    with fewer_collections():
+        _bulk_import(engine, files, options, emit)
+
+
+def _bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: BulkOptions,
+                 emit: Callable[[ItemOutcome], None]) -> None:
     from evidence.curation import Actor, current_curator
 
     who = options.actor or Actor(current_curator())
     jobs = default_jobs() if options.jobs is None else options.jobs
-    pool: _Pool | None = None
+    pool: Pool | None = None
     pending: deque[_Batch] = deque()
     batches = enumerate(_batches(files))
     stream_error: RecordError | None = None
@@ -235,7 +182,7 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
             _clock(options.timings, "digests", start)
             todo = [(f.locator, f.data, f.digest) for f in batch if f.stored is None]
             if number == 0 and jobs > 0 and len(raw_batch) >= BATCH_FILES:
-                pool = _Pool(jobs)  # more to come: start the workers while this one maps
+                pool = Pool(jobs)  # more to come: start the workers while this one maps
             # The first batch is mapped here: a small import never starts a worker.
             work: Future[list[PreparedFile]] | list[PreparedFile]
             if not todo:
@@ -245,7 +192,7 @@ def bulk_import(engine: Engine, files: Iterable[tuple[str, bytes]], options: Bul
                 work = prepare_files(options.fmt, todo, context)
                 _clock(options.timings, "map", start)
             else:
-                pool = pool or _Pool(jobs)
+                pool = pool or Pool(jobs)
                 work = pool.submit(options.fmt, todo, context)
             pending.append(_Batch(batch, work, context))
             # Keep the workers busy while this process writes: each has a batch queued

@@ -107,11 +107,12 @@ def interrupted_import(url: str, folder: str, how: str) -> None:
     import multiprocessing
 
     import evidence.bulkimport
+    import evidence.bulkpool
     import evidence.bulkwrite
     from evidence.db import make_engine
 
     evidence.bulkimport.BATCH_FILES = BATCH
-    real_submit = evidence.bulkimport._Pool.submit
+    real_submit = evidence.bulkpool.Pool.submit
     submitted: list[int] = []
 
     def submit(self: Any, fmt: str, files: Any, context: Any) -> Any:
@@ -132,7 +133,7 @@ def interrupted_import(url: str, folder: str, how: str) -> None:
             time.sleep(2 * HANG_GUARD)  # the signal's KeyboardInterrupt ends this sleep
         real_record(self, files, out)
 
-    evidence.bulkimport._Pool.submit = submit  # type: ignore[method-assign]
+    evidence.bulkpool.Pool.submit = submit  # type: ignore[method-assign]
     evidence.bulkwrite.BatchWriter._record_digests = record_digests  # type: ignore[method-assign]
     engine = make_engine(url)
     emitted: list[tuple[str, int | None]] = []

@@ -325,6 +325,7 @@ def test_a_batch_whose_worker_died_is_mapped_by_the_writer(
     from concurrent.futures.process import BrokenProcessPool
 
     import evidence.bulkimport
+    import evidence.bulkpool
 
     def dead_worker(self: Any, *_args: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -332,7 +333,7 @@ def test_a_batch_whose_worker_died_is_mapped_by_the_writer(
         return future
 
     monkeypatch.setattr(evidence.bulkimport, "BATCH_FILES", 3)  # batches 2 and 3 go to workers
-    monkeypatch.setattr(evidence.bulkimport._Pool, "submit", dead_worker)
+    monkeypatch.setattr(evidence.bulkpool.Pool, "submit", dead_worker)
     report = import_paths(engine, [CTGOV], jobs=1)
     assert [i.outcome for i in report.items] == ["created"] * 8
     assert report.timings["wait"] > 0 and report.timings["map"] > 0
