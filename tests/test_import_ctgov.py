@@ -326,6 +326,36 @@ def test_detect_format_and_iter_files(tmp_path: Path) -> None:
         detect_format(other_xml)
 
 
+def test_reading_a_folder_whole_files_zips_by_content_and_the_size_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file is read once and whole; a zip is a zip whatever its name; big files fail."""
+    import evidence.importers.sources as sources
+
+    folder = tmp_path / "download"
+    folder.mkdir()
+    study = (CTGOV / "NCT02513394.json").read_bytes()  # 1.4 MB: over any read-ahead buffer
+    (folder / "a.json").write_bytes(study)
+    with zipfile.ZipFile(folder / "b.json", "w") as zf:  # a zip under a source's name
+        zf.writestr("NCT03418623.json", (CTGOV / "NCT03418623.json").read_bytes())
+    with zipfile.ZipFile(folder / "c.dat", "w") as zf:  # and under no source's name
+        zf.writestr("NCT03630471.json", (CTGOV / "NCT03630471.json").read_bytes())
+    (folder / "d.dat").write_bytes(b"not a source")
+    (folder / "e.json").write_bytes(b"")
+    found = list(iter_files(folder))
+    assert [loc for loc, _ in found] == [
+        f"{folder / 'a.json'}", f"{folder / 'b.json'}:NCT03418623.json",
+        f"{folder / 'c.dat'}:NCT03630471.json", f"{folder / 'e.json'}"]
+    assert found[0][1] == study
+    assert found[1][1] == (CTGOV / "NCT03418623.json").read_bytes()
+    assert found[3][1] == b""
+    assert [data for _, data in iter_files(folder / "a.json", head=100)] == [study[:100]]
+    monkeypatch.setattr(sources, "MAX_SOURCE_BYTES", len(study) - 1)
+    with pytest.raises(SourceFormatError, match=f"file is {len(study):,} bytes, over the "):
+        list(iter_files(folder / "a.json"))
+    monkeypatch.setattr(sources, "MAX_SOURCE_BYTES", len(study))
+    assert [data for _, data in iter_files(folder / "a.json")] == [study]
+
+
 def test_sniffing_a_prefix_that_ends_inside_a_character(tmp_path: Path) -> None:
     """A file whose 64 KiB sniff prefix cuts a multi-byte character is still detected."""
     from evidence.importers.sources import SNIFF_BYTES, detect_format

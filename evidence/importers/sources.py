@@ -11,6 +11,7 @@ import codecs
 import itertools
 import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,7 +110,7 @@ def detect_format(path: Path) -> str:
             raise SourceFormatError(f"mixed formats inside: {mixed}; import them separately",
                                     file=str(path))
         return next(iter(found))
-    return sniff(str(path), _read_file(path, head=SNIFF_BYTES))
+    return sniff(str(path), _read_unless_zip(path, head=SNIFF_BYTES, zip_too=True) or b"")
 
 
 def iter_files(path: Path, *, head: int | None = None) -> Iterator[tuple[str, bytes]]:
@@ -120,14 +121,20 @@ def iter_files(path: Path, *, head: int | None = None) -> Iterator[tuple[str, by
     """
     if path.is_dir():
         for member in _walk(path):
-            if _is_zip(member):
-                yield from _iter_zip(member, head=head)
-            elif member.suffix.lower() in SOURCE_SUFFIXES:
-                yield str(member), _read_file(member, head=head)
-    elif _is_zip(path):
-        yield from _iter_zip(path, head=head)
+            if member.suffix.lower() in SOURCE_SUFFIXES:
+                data = _read_unless_zip(member, head=head)
+                if data is not None:
+                    yield str(member), data
+                    continue
+            elif not _is_zip(member):
+                continue
+            yield from _iter_zip(member, head=head)
     else:
-        yield str(path), _read_file(path, head=head)
+        data = _read_unless_zip(path, head=head)
+        if data is None:
+            yield from _iter_zip(path, head=head)
+        else:
+            yield str(path), data
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -151,21 +158,37 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield Path(entry.path)
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
 def _is_zip(path: Path) -> bool:
     if not path.is_file():
         return False
     with path.open("rb") as handle:
-        return handle.read(4) == b"PK\x03\x04"
+        return handle.read(4) == _ZIP_MAGIC
 
 
-def _read_file(path: Path, *, head: int | None) -> bytes:
+def _read_unless_zip(path: Path, *, head: int | None, zip_too: bool = False) -> bytes | None:
+    """The file's bytes (the first `head` of them), or None for a zip archive.
+
+    One open per file, and a read the size of the file: `read(MAX_SOURCE_BYTES)`
+    allocates 64 MB for every 50 KB study, which made reading a folder of the
+    registry three times slower than the reading itself.
+    """
     try:
-        size = path.stat().st_size
-        if head is None and size > MAX_SOURCE_BYTES:
-            raise SourceFormatError(f"file is {size:,} bytes, over the {MAX_SOURCE_BYTES:,}-byte "
-                                    "limit", file=str(path))
         with path.open("rb") as handle:
-            return handle.read(head if head is not None else MAX_SOURCE_BYTES)
+            magic = handle.read(len(_ZIP_MAGIC))
+            if magic == _ZIP_MAGIC and not zip_too:
+                return None
+            if head is not None:
+                return magic + handle.read(max(0, head - len(magic)))
+            info = os.fstat(handle.fileno())
+            if info.st_size > MAX_SOURCE_BYTES:
+                raise SourceFormatError(f"file is {info.st_size:,} bytes, over the "
+                                        f"{MAX_SOURCE_BYTES:,}-byte limit", file=str(path))
+            # A pipe has no size: read it up to the limit.
+            size = info.st_size if stat.S_ISREG(info.st_mode) else MAX_SOURCE_BYTES
+            return magic + handle.read(max(0, size - len(magic)))
     except OSError as exc:
         raise SourceFormatError(f"cannot read file ({exc.strerror})", file=str(path)) from None
 
