@@ -5,100 +5,53 @@ on SQLite an FTS5 table with the trigram tokenizer (Chinese has no spaces, so
 words are useless; trigrams find any substring of 3+ characters), on PostgreSQL
 a plain table with a pg_trgm GIN index for ILIKE. Database triggers keep it in
 step with the tables whatever writes them; each index row's id is computed from
-its source row (`row_key`), so a trigger deletes its rows by key. Querying it:
-evidence/search.py.
-
-Key layouts. Layout 1 (migrations 0003-0005) was `source id * 32 + slot`. Layout 2
-(migration 0006) orders the index by kind, then trial:
-
-    key = kind << 60 | trial id << 34 | source id << 3 | slot within the kind
-
-so the rows of one kind are a key range in trial order, which lets a search read
-each kind's matches trial by trial and stop once no later trial can rank higher.
-It bounds trial ids below 2**26 and source row ids below 2**31 (the PostgreSQL
-integer id); the triggers refuse larger ones rather than file them under a wrong key.
+its source row, so a trigger deletes its rows by key. This module builds the DDL,
+triggers and fill statements; what is indexed and the key layouts are in
+evidence/search_keys.py (re-exported here: migrations import them from this module).
+Querying it: evidence/search.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from evidence.search_keys import (
+    INDEX_TABLE,
+    KIND_SHIFT,
+    KINDS,
+    LAYOUT,
+    RANGE_MESSAGE,
+    SLOTS,
+    SOURCE_ID_LIMIT,
+    SOURCE_SHIFT,
+    SOURCES,
+    TABLES,
+    TRIAL_ID_LIMIT,
+    TRIAL_SHIFT,
+    WEIGHTS,
+    Layout,
+    Source,
+    is_index_table,
+    key_sql,
+    kind_range,
+    kind_trial_key,
+    out_of_range_sql,
+    trial_id_sql,
+    trial_of_key,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from evidence.views import Dialect
 
-Layout = Literal[1, 2]
-LAYOUT: Layout = 2  # what migration 0006 and later build
-
-INDEX_TABLE = "search_index"
-SLOTS = 32  # layout 1: index row id = source row id * SLOTS + slot
-
-# Kinds of text and how much a match in each counts for the ranking; layout 2 keys
-# sort by this order (title first).
-WEIGHTS = {"title": 5, "agent": 4, "condition": 4, "endpoint": 3, "abstract": 1}
-KINDS = tuple(WEIGHTS)
-
-KIND_SHIFT, TRIAL_SHIFT, SOURCE_SHIFT = 60, 34, 3
-TRIAL_ID_LIMIT = 1 << (KIND_SHIFT - TRIAL_SHIFT)  # 67,108,864
-SOURCE_ID_LIMIT = 1 << (TRIAL_SHIFT - SOURCE_SHIFT)  # 2**31
-
-
-def kind_range(kind: str) -> tuple[int, int]:
-    """Layout 2: the keys of one kind's rows, [low, high)."""
-    k = KINDS.index(kind)
-    return k << KIND_SHIFT, (k + 1) << KIND_SHIFT
-
-
-def kind_trial_key(kind: str, trial_id: int) -> int:
-    """Layout 2: the lowest key a row of this kind and trial can have."""
-    return KINDS.index(kind) << KIND_SHIFT | trial_id << TRIAL_SHIFT
-
-
-def trial_of_key(key: int) -> int:
-    """Layout 2: the trial id inside a key."""
-    return (key >> TRIAL_SHIFT) & (TRIAL_ID_LIMIT - 1)
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One indexed text: which table column, its slot, kind and language."""
-
-    slot: int  # layout 1: 1..31, unique over the index
-    kind_slot: int  # layout 2: 0..7, unique within the kind
-    table: str
-    kind: str
-    lang: str
-    column: str  # a plain column, or "other_names" / "sections.en" handled below
-
-
-def _sources() -> tuple[Source, ...]:
-    spec = [("trial", "title", [("title_en", "en"), ("title_zh", "zh"),
-                                ("official_title", "en"), ("acronym", "en")]),
-            ("condition", "condition", [("name_en", "en"), ("name_zh", "zh")]),
-            ("intervention", "agent", [("name_en", "en"), ("name_zh", "zh"),
-                                       ("other_names", "en")]),
-            ("endpoint", "endpoint", [("name_en", "en"), ("name_zh", "zh")]),
-            ("publication", "abstract", [("title_en", "en"), ("title_zh", "zh"),
-                                         ("abstract_en", "en"), ("abstract_zh", "zh"),
-                                         ("sections.en", "en"), ("sections.zh", "zh")])]
-    out, slot = [], 1
-    for table, kind, columns in spec:
-        for kind_slot, (column, lang) in enumerate(columns):
-            out.append(Source(slot, kind_slot, table, kind, lang, column))
-            slot += 1
-    assert slot <= SLOTS and all(s.kind_slot < 1 << SOURCE_SHIFT for s in out)
-    return tuple(out)
-
-
-SOURCES = _sources()
-TABLES = tuple(dict.fromkeys(s.table for s in SOURCES))
-
-
-def is_index_table(name: str) -> bool:
-    """Whether a database table belongs to the search index (FTS5 adds shadow tables)."""
-    return name == INDEX_TABLE or name.startswith(INDEX_TABLE + "_")
+__all__ = [
+    "DEFERRED_SETTING", "INDEX_TABLE", "KINDS", "KIND_SHIFT", "LAYOUT", "SLOTS", "SOURCES",
+    "SOURCE_ID_LIMIT", "SOURCE_SHIFT", "TABLES", "TRIAL_ID_LIMIT", "TRIAL_SHIFT", "WEIGHTS",
+    "Layout", "Source", "create_statements", "drop_statements", "index_trials_statements",
+    "insert_triggers", "is_index_table", "kind_range", "kind_trial_key", "pg_sync_function",
+    "rebuild_statements", "relayout_statements", "trial_of_key",
+]
 
 
 def _text_expr(src: Source, r: str, dialect: Dialect) -> str:
@@ -121,25 +74,10 @@ def _text_expr(src: Source, r: str, dialect: Dialect) -> str:
     return f"{r}.{src.column}"
 
 
-def _trial_expr(table: str, r: str) -> str:
-    return f"{r}.id" if table == "trial" else f"{r}.trial_id"
-
-
-def _key_expr(src: Source, r: str, dialect: Dialect, layout: Layout) -> str:
-    rid = f"{r}.id" if dialect == "sqlite" else f"CAST({r}.id AS BIGINT)"
-    if layout == 1:
-        return f"{rid} * {SLOTS} + {src.slot}"
-    trial = _trial_expr(src.table, r)
-    trial = trial if dialect == "sqlite" else f"CAST({trial} AS BIGINT)"
-    # Products of literals, not <<, so both engines read it alike; every term fits 63 bits.
-    return (f"{KINDS.index(src.kind) << KIND_SHIFT} + {trial} * {1 << TRIAL_SHIFT} "
-            f"+ {rid} * {1 << SOURCE_SHIFT} + {src.kind_slot}")
-
-
 def _rows_select(table: str, r: str, dialect: Dialect, from_clause: str, layout: Layout) -> str:
     """SELECT (id, body, trial_id, kind, lang) for every non-empty indexed text of row `r`."""
-    trial = _trial_expr(table, r)
-    parts = [f"SELECT {_key_expr(s, r, dialect, layout)} AS id, "
+    trial = trial_id_sql(table, r)
+    parts = [f"SELECT {key_sql(s, r, dialect, layout)} AS id, "
              f"{_text_expr(s, r, dialect)} AS body, "
              f"{trial} AS trial_id, '{s.kind}' AS kind, '{s.lang}' AS lang{from_clause}"
              for s in SOURCES if s.table == table]
@@ -159,18 +97,9 @@ def _insert(table: str, r: str, dialect: Dialect, from_clause: str = "",
 
 
 def _delete(table: str, r: str, dialect: Dialect, layout: Layout) -> str:
-    ids = ", ".join(_key_expr(s, r, dialect, layout) for s in SOURCES if s.table == table)
+    ids = ", ".join(key_sql(s, r, dialect, layout) for s in SOURCES if s.table == table)
     key = "rowid" if dialect == "sqlite" else "id"
     return f"DELETE FROM {INDEX_TABLE} WHERE {key} IN ({ids})"
-
-
-def _out_of_range(table: str, r: str) -> str:
-    """Layout 2: a condition true when row `r` has ids its keys cannot hold."""
-    return (f"{_trial_expr(table, r)} >= {TRIAL_ID_LIMIT} OR {r}.id >= {SOURCE_ID_LIMIT}")
-
-
-_RANGE_MESSAGE = (f"search index: trial ids must be below {TRIAL_ID_LIMIT} and row ids "
-                  f"below {SOURCE_ID_LIMIT}")
 
 
 def _watched(table: str) -> str:
@@ -182,7 +111,7 @@ def _watched(table: str) -> str:
 
 def _sqlite_triggers(table: str, layout: Layout = LAYOUT) -> list[str]:
     name = f"{INDEX_TABLE}_{table}"
-    guard = (f"SELECT RAISE(ABORT, '{_RANGE_MESSAGE}') WHERE {_out_of_range(table, 'NEW')};\n"
+    guard = (f"SELECT RAISE(ABORT, '{RANGE_MESSAGE}') WHERE {out_of_range_sql(table, 'NEW')};\n"
              if layout == 2 else "")
     return [
         f"CREATE TRIGGER {name}_ai AFTER INSERT ON {table} BEGIN\n"
@@ -208,8 +137,8 @@ def pg_sync_function(table: str, *, deferrable: bool = True, replace: bool = Fal
     """
     fn = f"{INDEX_TABLE}_sync_{table}"
     delete = _delete(table, "OLD", "postgresql", layout)
-    guard = (f"  IF TG_OP <> 'DELETE' AND ({_out_of_range(table, 'NEW')}) THEN\n"
-             f"    RAISE EXCEPTION '{_RANGE_MESSAGE}';\n  END IF;\n") if layout == 2 else ""
+    guard = (f"  IF TG_OP <> 'DELETE' AND ({out_of_range_sql(table, 'NEW')}) THEN\n"
+             f"    RAISE EXCEPTION '{RANGE_MESSAGE}';\n  END IF;\n") if layout == 2 else ""
     skip = (f"  IF TG_OP = 'INSERT' AND current_setting('{DEFERRED_SETTING}', true) = 'on' "
             "THEN\n    RETURN NULL;\n  END IF;\n") if deferrable else ""
     insert = _insert(table, "NEW", "postgresql", layout=layout)
