@@ -27,10 +27,10 @@ from pydantic import ValidationError
 from evidence import registries
 from evidence.errors import RecordError, SourceFormatError
 from evidence.importers.base import ImportItem
-from evidence.importers.ctgov_arms import _ArmParser
-from evidence.importers.ctgov_doc import Obj, _kind
-from evidence.importers.ctgov_outcomes import _OutcomeParser
-from evidence.importers.ctgov_protocol import _ProtocolParser
+from evidence.importers.ctgov_arms import ArmParser
+from evidence.importers.ctgov_doc import Obj, kind_of
+from evidence.importers.ctgov_outcomes import OutcomeParser
+from evidence.importers.ctgov_protocol import ProtocolParser
 from evidence.importers.ctgov_state import SOURCE_KEY
 from evidence.importers.ctgov_values import code, norm_title, parse_number, split_p_value
 from evidence.importers.sources import decode_text
@@ -47,7 +47,7 @@ __all__ = ["SOURCE_KEY", "Obj", "check_record", "code", "norm_title", "parse_num
 
 # Each base class reads one part of the study into the state they share (ctgov_state.py);
 # build() calls them in the order the parts depend on each other (arms before design).
-class _Study(_ProtocolParser, _ArmParser, _OutcomeParser):
+class _Study(ProtocolParser, ArmParser, OutcomeParser):
     """Builds one Record from one study object; collects notes instead of guessing."""
 
     def build(self) -> Record:
@@ -178,7 +178,7 @@ def read_ctgov_json(locator: str, data: bytes) -> Iterator[ImportItem]:
         studies, prefix = doc["studies"], "studies"
         if not isinstance(studies, list):
             yield ImportItem(locator=locator, error=SourceFormatError(
-                f"expected a list of studies, found {_kind(studies)}", file=locator,
+                f"expected a list of studies, found {kind_of(studies)}", file=locator,
                 field="studies"))
             return
     elif isinstance(doc, list):
@@ -187,7 +187,7 @@ def read_ctgov_json(locator: str, data: bytes) -> Iterator[ImportItem]:
         yield parse_study(doc, locator=locator)
         return
     else:
-        keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else _kind(doc)
+        keys = ", ".join(list(doc)[:5]) if isinstance(doc, dict) else kind_of(doc)
         yield ImportItem(locator=locator, error=SourceFormatError(
             "not a ClinicalTrials.gov API v2 study: expected an object with protocolSection, "
             f"a list of studies or a page with 'studies' (found {keys or 'an empty object'})",
@@ -197,7 +197,7 @@ def read_ctgov_json(locator: str, data: bytes) -> Iterator[ImportItem]:
         item_locator = f"{locator}#{prefix}[{i}]"
         if not isinstance(study, dict):
             yield ImportItem(locator=item_locator, error=SourceFormatError(
-                f"expected a study object, found {_kind(study)}", file=locator,
+                f"expected a study object, found {kind_of(study)}", file=locator,
                 field=f"{prefix}[{i}]"))
         else:
             yield parse_study(study, locator=item_locator)

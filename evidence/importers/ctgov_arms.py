@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from evidence.importers.ctgov_doc import Obj
-from evidence.importers.ctgov_state import _StudyState
-from evidence.importers.ctgov_values import _ARM_ROLE, code, norm_title
+from evidence.importers.ctgov_state import StudyState
+from evidence.importers.ctgov_values import ARM_ROLE, code, norm_title
 from evidence.records import Arm, ArmRole, Endpoint, EndpointRole, Intervention, Text
 
 
-class _ArmParser(_StudyState):
+class ArmParser(StudyState):
     """Reads armsInterventionsModule and outcomesModule: what the study planned to compare."""
 
     def arms_and_interventions(self, protocol: Obj, ps: str) -> None:
@@ -20,7 +20,7 @@ class _ArmParser(_StudyState):
             label = doc.text(group, "label", item_path) or ""
             key = self.arm_keys.make(label, f"arm-{len(self.arms) + 1}")
             raw_role = doc.text(group, "type", item_path)
-            role = _ARM_ROLE.get(code(raw_role)) if raw_role else None
+            role = ARM_ROLE.get(code(raw_role)) if raw_role else None
             if raw_role and role is None:
                 self.notes.append(f"{item_path}.type: unknown arm type {raw_role!r}; role other")
             role = role or ArmRole.other

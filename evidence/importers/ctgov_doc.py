@@ -10,13 +10,13 @@ from evidence.errors import SourceFormatError
 Obj = dict[str, Any]
 
 
-def _join(path: str, key: str | int) -> str:
+def join_path(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
 
 
-class _Doc:
+class JsonDoc:
     def __init__(self, locator: str) -> None:
         self.locator = locator
 
@@ -28,14 +28,14 @@ class _Doc:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise self.fail(_join(path, key), f"expected an object, found {_kind(value)}")
+            raise self.fail(join_path(path, key), f"expected an object, found {kind_of(value)}")
         return value
 
     def objs(self, parent: Obj, key: str, path: str) -> Iterator[tuple[str, Obj]]:
         for i, item in enumerate(self.items(parent, key, path)):
-            item_path = _join(_join(path, key), i)
+            item_path = join_path(join_path(path, key), i)
             if not isinstance(item, dict):
-                raise self.fail(item_path, f"expected an object, found {_kind(item)}")
+                raise self.fail(item_path, f"expected an object, found {kind_of(item)}")
             yield item_path, item
 
     def items(self, parent: Obj, key: str, path: str) -> list[Any]:
@@ -43,7 +43,7 @@ class _Doc:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.fail(_join(path, key), f"expected a list, found {_kind(value)}")
+            raise self.fail(join_path(path, key), f"expected a list, found {kind_of(value)}")
         return value
 
     def text(self, parent: Obj, key: str, path: str) -> str | None:
@@ -51,14 +51,14 @@ class _Doc:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise self.fail(_join(path, key), f"expected text, found {_kind(value)}")
+            raise self.fail(join_path(path, key), f"expected text, found {kind_of(value)}")
         return value
 
     def texts(self, parent: Obj, key: str, path: str) -> list[str]:
         out = []
         for i, item in enumerate(self.items(parent, key, path)):
             if not isinstance(item, str):
-                raise self.fail(_join(_join(path, key), i), f"expected text, found {_kind(item)}")
+                raise self.fail(join_path(join_path(path, key), i), f"expected text, found {kind_of(item)}")
             out.append(item)
         return out
 
@@ -71,15 +71,15 @@ class _Doc:
             return int(value.strip())
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-        raise self.fail(_join(path, key), f"expected a count (whole number ≥ 0), found {value!r}")
+        raise self.fail(join_path(path, key), f"expected a count (whole number ≥ 0), found {value!r}")
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "text", bool: "true/false",
             int: "a number", float: "a number"}.get(type(value), "null")
 
 
-def _where(obj: Obj, path: str) -> str:
+def locator_of(obj: Obj, path: str) -> str:
     """The locator of `obj` in its source: the JSON path, or the XML path the XML reader left."""
     xml_path = obj.get("@path")
     return xml_path if isinstance(xml_path, str) else path

@@ -3,15 +3,15 @@ adverse-event modules, which count participants and events by group."""
 
 from __future__ import annotations
 
-from evidence.importers.ctgov_doc import Obj, _where
-from evidence.importers.ctgov_state import _StudyState
+from evidence.importers.ctgov_doc import Obj, locator_of
+from evidence.importers.ctgov_state import StudyState
 from evidence.importers.ctgov_values import norm_title
 from evidence.records import AdverseEvent, Arm, ArmCount, ArmRole, Population, PopulationKind, Text
 
-_TOTAL_TITLES = frozenset({"total", "total title"})
+TOTAL_TITLES = frozenset({"total", "total title"})
 
 
-class _GroupParser(_StudyState):
+class GroupParser(StudyState):
     """Maps results groups to arms; reads the modules that only count by group."""
 
     def group_map(self, obj: Obj, key: str, path: str) -> dict[str, str | None]:
@@ -29,7 +29,7 @@ class _GroupParser(_StudyState):
         norm = norm_title(title)
         if norm in self.arm_by_title:
             return self.arm_by_title[norm]
-        if norm in _TOTAL_TITLES:
+        if norm in TOTAL_TITLES:
             return None
         if norm in self.group_arms:
             return self.group_arms[norm]
@@ -38,7 +38,7 @@ class _GroupParser(_StudyState):
         same_text = self.arm_by_description.get(
             norm_title(self.doc.text(group, "description", path) or ""))
         if same_text is not None:
-            self.notes.append(f"{_where(group, path)}: results group {title!r} matched to arm "
+            self.notes.append(f"{locator_of(group, path)}: results group {title!r} matched to arm "
                               f"{same_text!r} by its identical description")
             self.group_arms[norm] = same_text
             return same_text
@@ -46,7 +46,7 @@ class _GroupParser(_StudyState):
         if self.arm_by_title:
             why = ("created from a results group whose title matches no registered arm group; "
                    "it may be an arm under another name, a subset or a pooled group")
-            self.notes.append(f"{_where(group, path)}: results group {title!r} matches no arm "
+            self.notes.append(f"{locator_of(group, path)}: results group {title!r} matches no arm "
                               f"group by title; kept as extra arm {key!r} with role other")
         else:
             why = "created from a results group: the study registers no arm groups"

@@ -3,13 +3,13 @@ comparisons (statistical analyses)."""
 
 from __future__ import annotations
 
-from evidence.importers.ctgov_doc import Obj, _where
-from evidence.importers.ctgov_groups import _GroupParser
+from evidence.importers.ctgov_doc import Obj, locator_of
+from evidence.importers.ctgov_groups import GroupParser
 from evidence.importers.ctgov_values import (
-    _ENDPOINT_ROLE,
-    _PARAM,
-    _dispersion,
+    ENDPOINT_ROLE,
+    PARAM,
     code,
+    dispersion_of,
     norm_title,
     parse_number,
     split_p_value,
@@ -27,14 +27,14 @@ from evidence.records import (
 )
 
 
-class _OutcomeParser(_GroupParser):
+class OutcomeParser(GroupParser):
     """Reads outcomeMeasuresModule: one endpoint per measure, its results and analyses."""
 
     def endpoint_for(self, index: int, measure: Obj, path: str) -> Endpoint:
         doc = self.doc
         title = doc.text(measure, "title", path) or ""
         raw_type = doc.text(measure, "type", path)
-        role = _ENDPOINT_ROLE.get(code(raw_type or ""), EndpointRole.other)
+        role = ENDPOINT_ROLE.get(code(raw_type or ""), EndpointRole.other)
         time_frame = doc.text(measure, "timeFrame", path)
         unit = doc.text(measure, "unitOfMeasure", path)
         candidates = [ep for norm, ep in self.planned
@@ -86,7 +86,7 @@ class _OutcomeParser(_GroupParser):
         groups = self.group_map(measure, "groups", path)
         population = self.population_for(measure, path)
         raw_param = doc.text(measure, "paramType", path)
-        param = _PARAM.get(code(raw_param)) if raw_param else None
+        param = PARAM.get(code(raw_param)) if raw_param else None
         classes = list(doc.objs(measure, "classes", path))
         if param is None:
             if classes:
@@ -94,7 +94,7 @@ class _OutcomeParser(_GroupParser):
                                   "its measurements are not imported")
         else:
             raw_disp = doc.text(measure, "dispersionType", path)
-            dispersion = _dispersion(raw_disp) if raw_disp else None
+            dispersion = dispersion_of(raw_disp) if raw_disp else None
             unit = doc.text(measure, "unitOfMeasure", path)
             denoms = self.denominators(measure, path)
             for class_path, klass in classes:
@@ -140,7 +140,7 @@ class _OutcomeParser(_GroupParser):
             else f"upper limit {high}" if high is not None else None)
         comment = doc.text(item, "comment", path)
         if comment:
-            self.notes.append(f"{_where(item, path)}: comment {comment!r}")
+            self.notes.append(f"{locator_of(item, path)}: comment {comment!r}")
         self.results.append(ArmResult(
             endpoint=endpoint, arm=arm_key, population=population, category=category,
             param=param, reported=reported, value=value, unit=unit, events=events, n=n,
@@ -162,13 +162,13 @@ class _OutcomeParser(_GroupParser):
             if arm_key is not None and arm_key not in arms:
                 arms.append(arm_key)
         if len(arms) < 2:
-            self.notes.append(f"{_where(analysis, path)}: analysis of fewer than two arms not "
+            self.notes.append(f"{locator_of(analysis, path)}: analysis of fewer than two arms not "
                               "imported (a comparison needs two)")
             return
         p_text = doc.text(analysis, "pValue", path)
         comparator, p_value = split_p_value(p_text) if p_text else (None, None)
         if p_text and p_value is None:
-            self.notes.append(f"{_where(analysis, path)}: pValue {p_text!r} is not a p-value "
+            self.notes.append(f"{locator_of(analysis, path)}: pValue {p_text!r} is not a p-value "
                               "between 0 and 1; kept as printed only")
         effect = doc.text(analysis, "paramValue", path)
         ci_pct = parse_number(doc.text(analysis, "ciPctValue", path))

@@ -6,15 +6,15 @@ import re
 from typing import Any
 
 from evidence import registries
-from evidence.importers.ctgov_doc import Obj, _join
-from evidence.importers.ctgov_state import SOURCE_KEY, _StudyState
-from evidence.importers.ctgov_values import _ALLOCATION, _CONTROL, _MASKING, _PHASE, _STUDY_TYPE, code
+from evidence.importers.ctgov_doc import Obj, join_path
+from evidence.importers.ctgov_state import SOURCE_KEY, StudyState
+from evidence.importers.ctgov_values import ALLOCATION, CONTROL, MASKING, PHASE, STUDY_TYPE, code
 from evidence.records import Design, Enrollment, Provenance, Registration, Text, Trial
 
-_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
-class _ProtocolParser(_StudyState):
+class ProtocolParser(StudyState):
     """Reads protocolSection: what was registered before any result."""
 
     def registrations(self, nct: str, ident: Obj,
@@ -93,7 +93,7 @@ class _ProtocolParser(_StudyState):
             return None
         found = table.get(code(raw))
         if found is None:
-            self.notes.append(f"{_join(path, key)}: unknown value {raw!r}, left empty")
+            self.notes.append(f"{join_path(path, key)}: unknown value {raw!r}, left empty")
         return found
 
     def design(self, mod: Obj, path: str) -> tuple[Design, str | None]:
@@ -103,7 +103,7 @@ class _ProtocolParser(_StudyState):
         masking = doc.obj(info, "maskingInfo", info_path)
         phases = []
         for i, raw in enumerate(doc.texts(mod, "phases", path)):
-            phase = _PHASE.get(code(raw))
+            phase = PHASE.get(code(raw))
             if phase is None:
                 self.notes.append(f"{path}.phases[{i}]: unknown phase {raw!r}, left out")
             elif phase not in phases:
@@ -113,14 +113,14 @@ class _ProtocolParser(_StudyState):
         purpose = doc.text(info, "primaryPurpose", info_path)
         roles = {arm.role for arm in self.arms}  # registered arms only: groups come later
         control, control_from = None, None
-        for role, kind in _CONTROL:
+        for role, kind in CONTROL:
             if role in roles:
                 control, control_from = kind, role.name.upper()
                 break
         design = Design(
-            study_type=self.enum(_STUDY_TYPE, mod, "studyType", path),
-            allocation=self.enum(_ALLOCATION, info, "allocation", info_path),
-            masking=self.enum(_MASKING, masking, "masking", f"{info_path}.maskingInfo"),
+            study_type=self.enum(STUDY_TYPE, mod, "studyType", path),
+            allocation=self.enum(ALLOCATION, info, "allocation", info_path),
+            masking=self.enum(MASKING, masking, "masking", f"{info_path}.maskingInfo"),
             masked_roles=[r.lower() for r in doc.texts(masking, "whoMasked",
                                                        f"{info_path}.maskingInfo")],
             control=control, phases=phases, model=model.lower() if model else None,
@@ -142,11 +142,11 @@ class _ProtocolParser(_StudyState):
         return Enrollment()
 
     def date(self, status: Obj, key: str, path: str) -> str | None:
-        value = self.doc.text(self.doc.obj(status, key, path), "date", _join(path, key))
+        value = self.doc.text(self.doc.obj(status, key, path), "date", join_path(path, key))
         if value is None:
             return None
-        if not _PARTIAL_DATE.match(value):
-            self.notes.append(f"{_join(path, key)}.date: {value!r} is not an ISO date; left out")
+        if not PARTIAL_DATE.match(value):
+            self.notes.append(f"{join_path(path, key)}.date: {value!r} is not an ISO date; left out")
             return None
         return value
 

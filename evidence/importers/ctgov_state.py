@@ -3,8 +3,8 @@ and the parts of the record built so far."""
 
 from __future__ import annotations
 
-from evidence.importers.ctgov_doc import Obj, _Doc, _where
-from evidence.importers.ctgov_values import _Keys
+from evidence.importers.ctgov_doc import JsonDoc, Obj, locator_of
+from evidence.importers.ctgov_values import UniqueKeys
 from evidence.records import (
     AdverseEvent,
     Arm,
@@ -19,16 +19,16 @@ from evidence.records import (
 SOURCE_KEY = "ctgov"
 
 
-class _StudyState:
+class StudyState:
     """The study being read and what has been built from it; the parser's parts extend it."""
 
     def __init__(self, study: Obj, locator: str, source_format: str) -> None:
-        self.doc = _Doc(locator)
+        self.doc = JsonDoc(locator)
         self.study = study
         self.source_format = source_format
         self.notes: list[str] = []
-        self.arm_keys = _Keys()
-        self.iv_keys = _Keys()
+        self.arm_keys = UniqueKeys()
+        self.iv_keys = UniqueKeys()
         self.arms: list[Arm] = []
         self.arm_by_title: dict[str, str] = {}  # normalised label -> key (registered arms)
         self.arm_by_description: dict[str, str | None] = {}  # None: shared by several arms
@@ -44,7 +44,7 @@ class _StudyState:
         self.adverse_events: list[AdverseEvent] = []
 
     def prov(self, obj: Obj, path: str, derivation: str | None = None) -> Provenance:
-        return Provenance(source=SOURCE_KEY, locator=_where(obj, path), derivation=derivation)
+        return Provenance(source=SOURCE_KEY, locator=locator_of(obj, path), derivation=derivation)
 
     def arm(self, key: str) -> Arm:
         return next(arm for arm in self.arms if arm.key == key)

@@ -17,23 +17,23 @@ from evidence.records import (
     StudyType,
 )
 
-_STUDY_TYPE = {"INTERVENTIONAL": StudyType.interventional,
+STUDY_TYPE = {"INTERVENTIONAL": StudyType.interventional,
                "OBSERVATIONAL": StudyType.observational,
                "EXPANDED_ACCESS": StudyType.expanded_access}
-_ALLOCATION = {"RANDOMIZED": Allocation.randomised, "NON_RANDOMIZED": Allocation.non_randomised,
+ALLOCATION = {"RANDOMIZED": Allocation.randomised, "NON_RANDOMIZED": Allocation.non_randomised,
                "NA": Allocation.not_applicable}
-_MASKING = {m.name.upper(): m for m in Masking}
-_PHASE = {**{p.name.upper(): p for p in Phase}, "NA": Phase.not_applicable}
-_ARM_ROLE = {r.name.upper(): r for r in ArmRole}
+MASKING = {m.name.upper(): m for m in Masking}
+PHASE = {**{p.name.upper(): p for p in Phase}, "NA": Phase.not_applicable}
+ARM_ROLE = {r.name.upper(): r for r in ArmRole}
 # Sham is a placebo procedure; the record format has no separate sham control.
-_CONTROL = ((ArmRole.placebo_comparator, Control.placebo),
+CONTROL = ((ArmRole.placebo_comparator, Control.placebo),
             (ArmRole.sham_comparator, Control.placebo),
             (ArmRole.active_comparator, Control.active),
             (ArmRole.no_intervention, Control.no_treatment))
-_ENDPOINT_ROLE = {"PRIMARY": EndpointRole.primary, "SECONDARY": EndpointRole.secondary,
+ENDPOINT_ROLE = {"PRIMARY": EndpointRole.primary, "SECONDARY": EndpointRole.secondary,
                   "OTHER_PRE_SPECIFIED": EndpointRole.other, "OTHER": EndpointRole.other,
                   "POST_HOC": EndpointRole.exploratory}
-_PARAM = {"COUNT_OF_PARTICIPANTS": ParamType.count, "COUNT_OF_UNITS": ParamType.count,
+PARAM = {"COUNT_OF_PARTICIPANTS": ParamType.count, "COUNT_OF_UNITS": ParamType.count,
           "NUMBER": ParamType.number, "MEAN": ParamType.mean, "MEDIAN": ParamType.median,
           "LEAST_SQUARES_MEAN": ParamType.ls_mean, "GEOMETRIC_MEAN": ParamType.geometric_mean,
           "GEOMETRIC_LEAST_SQUARES_MEAN": ParamType.geometric_ls_mean,
@@ -86,7 +86,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
 
 
-class _Keys:
+class UniqueKeys:
     """Unique record keys made from titles ('Placebo qw' -> 'placebo-qw', then '-2')."""
 
     def __init__(self) -> None:
@@ -102,7 +102,7 @@ class _Keys:
         return key
 
 
-def _dispersion(kind: str) -> tuple[Dispersion, float | None]:
+def dispersion_of(kind: str) -> tuple[Dispersion, float | None]:
     kind_code = code(kind)
     if kind_code in _DISPERSION:
         return _DISPERSION[kind_code], None
