@@ -88,10 +88,15 @@ class Pool:
 def fewer_collections() -> Iterator[None]:
     """The cycle collector of this process runs as seldom as a worker's, until the end."""
     threshold = gc.get_threshold()
-    gc.freeze()  # what is alive now outlives the import: no collection need walk it
+    # What is alive now outlives the import: no collection need walk it. Not when the
+    # program froze objects itself: unfreeze() could not tell its objects from ours.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     gc.set_threshold(GC_THRESHOLD, *threshold[1:])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,10 @@ def test_worker_processes_give_the_same_outcomes_as_mapping_in_process(
     import evidence.bulkimport
 
     monkeypatch.setattr(evidence.bulkimport, "BATCH_FILES", 3)  # 8 files: batches of 3, 3, 2
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
     report = import_paths(engine, [CTGOV], jobs=1)
+    # The writer collects cycles seldom during the import only (bulkpool.fewer_collections).
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, frozen)
     assert [i.outcome for i in report.items] == ["created"] * 8
     assert [i.trial_id for i in report.items] == list(range(1, 9))
     again = import_paths(engine, [CTGOV], jobs=1, recheck=True)
@@ -352,3 +356,21 @@ def test_ids_are_a_range_when_consecutive_and_a_list_when_not(engine: Any) -> No
         scattered = allocate_ids(conn, {"condition": 3})["condition"]
         conn.execute(text("ALTER SEQUENCE condition_id_seq INCREMENT BY 1"))
     assert scattered == [5, 7, 9]
+
+
+def test_the_collector_settings_come_back_and_a_programs_own_freeze_is_kept() -> None:
+    from evidence.bulkpool import GC_THRESHOLD, fewer_collections
+
+    threshold = gc.get_threshold()
+    with fewer_collections():
+        assert gc.get_threshold()[0] == GC_THRESHOLD
+        assert gc.get_freeze_count() > 0  # start-up objects are out of the collector's way
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, 0)
+    gc.freeze()  # a program (a pre-fork server, say) froze its own objects
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen  # not unfrozen behind the program's back
+    finally:
+        gc.unfreeze()
