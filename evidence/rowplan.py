@@ -45,10 +45,6 @@ class TableShape:
     has_id: bool
     links: tuple[tuple[int, str], ...]  # (column index, table its local id points into)
     defaults: tuple[Any, ...]
-    # (column, default) pairs and the id's position, precomputed: `RowPlan.add` runs
-    # about a hundred times per study.
-    pairs: tuple[tuple[str, Any], ...] = ()
-    id_index: int = -1
 
 
 @cache
@@ -65,10 +61,8 @@ def shapes() -> dict[str, TableShape]:
         defaults = tuple(getattr(c.default, "arg", None)
                          if c.default is not None and c.default.is_scalar else None
                          for c in table.c)
-        has_id = "id" in columns and table.c["id"].primary_key
-        out[table.name] = TableShape(table.name, columns, has_id, tuple(links), defaults,
-                                     tuple(zip(columns, defaults, strict=True)),
-                                     columns.index("id") if has_id else -1)
+        out[table.name] = TableShape(table.name, columns, "id" in columns and
+                                     table.c["id"].primary_key, tuple(links), defaults)
     return out
 
 
@@ -83,10 +77,9 @@ class RowPlan:
         shape = shapes()[table]
         rows = self.rows.setdefault(table, [])
         local = len(rows)
-        get = values.get
-        row = [get(c, d) for c, d in shape.pairs]
-        if shape.id_index >= 0:
-            row[shape.id_index] = local
+        row = [values.get(c, d) for c, d in zip(shape.columns, shape.defaults, strict=True)]
+        if shape.has_id:
+            row[shape.columns.index("id")] = local
         rows.append(row)
         return local
 
