@@ -96,21 +96,24 @@ SNIFF_FILES = 1_000  # files of a folder or zip whose content decides its format
 
 def detect_format(path: Path) -> str:
     """The format of a file, folder or zip: one of FORMATS, from content not suffix."""
-    if path.is_dir() or _is_zip(path):
-        found: Counter[str] = Counter()
-        # The first files decide: sniffing all 550,000 of a registry download would be a
-        # second pass over it. A later file of another format fails on its own at import.
-        for locator, data in itertools.islice(iter_files(path, head=SNIFF_BYTES), SNIFF_FILES):
-            found[sniff(locator, data)] += 1
-        if not found:
-            raise SourceFormatError("no source files (.json, .xml, .yaml, .txt) inside",
-                                    file=str(path))
-        if len(found) > 1:
-            mixed = ", ".join(f"{fmt} ({n})" for fmt, n in found.most_common())
-            raise SourceFormatError(f"mixed formats inside: {mixed}; import them separately",
-                                    file=str(path))
-        return next(iter(found))
-    return sniff(str(path), _read_unless_zip(path, head=SNIFF_BYTES, zip_too=True) or b"")
+    if not path.is_dir():
+        head = _read_unless_zip(path, head=SNIFF_BYTES)
+        if head is not None:
+            return sniff(str(path), head)
+    # A folder or a zip. The first files decide: sniffing all 550,000 of a registry
+    # download would be a second pass over it. A later file of another format fails on
+    # its own at import.
+    found: Counter[str] = Counter()
+    for locator, data in itertools.islice(iter_files(path, head=SNIFF_BYTES), SNIFF_FILES):
+        found[sniff(locator, data)] += 1
+    if not found:
+        raise SourceFormatError("no source files (.json, .xml, .yaml, .txt) inside",
+                                file=str(path))
+    if len(found) > 1:
+        mixed = ", ".join(f"{fmt} ({n})" for fmt, n in found.most_common())
+        raise SourceFormatError(f"mixed formats inside: {mixed}; import them separately",
+                                file=str(path))
+    return next(iter(found))
 
 
 def iter_files(path: Path, *, head: int | None = None) -> Iterator[tuple[str, bytes]]:
@@ -168,7 +171,7 @@ def _is_zip(path: Path) -> bool:
         return handle.read(4) == _ZIP_MAGIC
 
 
-def _read_unless_zip(path: Path, *, head: int | None, zip_too: bool = False) -> bytes | None:
+def _read_unless_zip(path: Path, *, head: int | None) -> bytes | None:
     """The file's bytes (the first `head` of them), or None for a zip archive.
 
     One open per file, and a read the size of the file: `read(MAX_SOURCE_BYTES)`
@@ -178,7 +181,7 @@ def _read_unless_zip(path: Path, *, head: int | None, zip_too: bool = False) -> 
     try:
         with path.open("rb") as handle:
             magic = handle.read(len(_ZIP_MAGIC))
-            if magic == _ZIP_MAGIC and not zip_too:
+            if magic == _ZIP_MAGIC:
                 return None
             if head is not None:
                 return magic + handle.read(max(0, head - len(magic)))
