@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from evidence.bulkprep import PreparedFile, PrepContext, prepare_files
 
@@ -52,6 +53,18 @@ class Pool:
 
     def submit(self, fmt: str, files: list[tuple[str, bytes, str]],
                context: PrepContext) -> Future[list[PreparedFile]]:
+        """The batch's future; after a worker died, a failed one (the writer maps it)."""
+        try:
+            return self._submit(fmt, files, context)
+        except BrokenProcessPool as exc:
+            # A worker was killed (out of memory, say): the executor takes no more work.
+            # The writer maps the batches still to come itself, slower but complete.
+            failed: Future[list[PreparedFile]] = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def _submit(self, fmt: str, files: list[tuple[str, bytes, str]],
+                context: PrepContext) -> Future[list[PreparedFile]]:
         if threading.current_thread() is not threading.main_thread():  # no signal.signal()
             return self.executor.submit(prepare_files, fmt, files, context)
         # A submit may spawn a worker. Ctrl-C in a terminal reaches every process of its
@@ -84,19 +97,36 @@ class Pool:
             manager.join()
 
 
+_collections_lock = threading.Lock()
+_imports_running = 0  # imports inside fewer_collections, in any thread of this process
+_to_restore: tuple[tuple[int, int, int], bool] = (gc.get_threshold(), False)
+
+
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """The cycle collector of this process runs as seldom as a worker's, until the end."""
-    threshold = gc.get_threshold()
-    # What is alive now outlives the import: no collection need walk it. Not when the
-    # program froze objects itself: unfreeze() could not tell its objects from ours.
-    freeze = gc.get_freeze_count() == 0
-    if freeze:
-        gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *threshold[1:])
+    """The cycle collector of this process runs as seldom as a worker's, until the end.
+
+    Process-wide: with imports in several threads, the first to start changes the
+    settings and the last to end puts them back.
+    """
+    global _imports_running, _to_restore
+    with _collections_lock:
+        _imports_running += 1
+        if _imports_running == 1:
+            # What is alive now outlives the import: no collection need walk it. Not when
+            # the program froze objects itself: unfreeze() could not tell ours from its.
+            froze = gc.get_freeze_count() == 0
+            _to_restore = (gc.get_threshold(), froze)
+            if froze:
+                gc.freeze()
+            gc.set_threshold(GC_THRESHOLD, *_to_restore[0][1:])
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        if freeze:
-            gc.unfreeze()
+        with _collections_lock:
+            _imports_running -= 1
+            if _imports_running == 0:
+                threshold, froze = _to_restore
+                gc.set_threshold(*threshold)
+                if froze:
+                    gc.unfreeze()

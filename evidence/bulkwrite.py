@@ -251,11 +251,14 @@ class BatchWriter:
                     for chunk in chunks(sorted({d for d, _ in rows})):
                         self.conn.execute(delete(table).where(table.c.digest.in_(chunk)))
                     self.conn.execute(insert(table), list(rows.values()))
-        except (IntegrityError, OperationalError):
+        except (IntegrityError, OperationalError) as exc:
             # Another import recorded the same file meanwhile, or PostgreSQL broke a
-            # deadlock with another writer here. Digests only save work on the next
-            # import; the trials of this batch are what counts.
-            pass
+            # deadlock with another writer here (SQLSTATE class 40). Digests only save
+            # work on the next import; the trials of this batch are what counts. Any
+            # other failure (a full disk, say) is not the digests' to swallow.
+            rolled_back = str(getattr(exc.orig, "sqlstate", "") or "").startswith("40")
+            if isinstance(exc, OperationalError) and not rolled_back:
+                raise
 
     def _locked_versions(self, trial_ids: list[int]) -> dict[int, int]:
         """The version of each of these trials still stored, locked until this batch commits.

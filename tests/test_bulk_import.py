@@ -323,23 +323,33 @@ def test_a_study_the_mapping_code_fails_on_is_reported_and_the_rest_go_in(
         "NaN to integer); please report this study")
 
 
-def test_a_batch_whose_worker_died_is_mapped_by_the_writer(
+def test_after_a_worker_is_killed_the_writer_maps_the_rest(
         engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from concurrent.futures import Future
-    from concurrent.futures.process import BrokenProcessPool
+    """A real worker, killed mid-import (as by the OOM killer): no traceback, nothing lost."""
+    import os
+    import signal
 
     import evidence.bulkimport
     import evidence.bulkpool
 
-    def dead_worker(self: Any, *_args: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_exception(BrokenProcessPool("a worker was killed"))
+    real_submit = evidence.bulkpool.Pool._submit
+    killed: list[int] = []
+
+    def submit_then_kill(self: Any, *args: Any) -> Any:
+        future = real_submit(self, *args)
+        if not killed:
+            for process in list(self.executor._processes.values()):
+                os.kill(process.pid, signal.SIGKILL)
+                killed.append(process.pid)
+            future.exception(timeout=60)  # the executor has noticed: it takes no more work
         return future
 
-    monkeypatch.setattr(evidence.bulkimport, "BATCH_FILES", 3)  # batches 2 and 3 go to workers
-    monkeypatch.setattr(evidence.bulkpool.Pool, "submit", dead_worker)
+    monkeypatch.setattr(evidence.bulkimport, "BATCH_FILES", 2)  # batch 1 here, 2-4 to workers
+    monkeypatch.setattr(evidence.bulkpool.Pool, "_submit", submit_then_kill)
     report = import_paths(engine, [CTGOV], jobs=1)
+    assert killed
     assert [i.outcome for i in report.items] == ["created"] * 8
+    assert [i.trial_id for i in report.items] == list(range(1, 9))
     assert report.timings["wait"] > 0 and report.timings["map"] > 0
 
 
@@ -370,7 +380,51 @@ def test_the_collector_settings_come_back_and_a_programs_own_freeze_is_kept() ->
     try:
         frozen = gc.get_freeze_count()
         with fewer_collections():
-            assert gc.get_freeze_count() == frozen
-        assert gc.get_freeze_count() == frozen  # not unfrozen behind the program's back
+            pass
+        # Not unfrozen behind the program's back (a few frozen objects may have died).
+        assert frozen - 1000 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_overlapping_imports_restore_the_collector_once_the_last_ends() -> None:
+    from evidence.bulkpool import GC_THRESHOLD, fewer_collections
+
+    threshold = gc.get_threshold()
+    first, second = fewer_collections(), fewer_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the other import still runs
+    assert gc.get_threshold()[0] == GC_THRESHOLD
+    second.__exit__(None, None, None)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, 0)
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", None])
+def test_digests_give_way_to_a_deadlock_but_not_to_other_database_errors(
+        engine: Any, monkeypatch: pytest.MonkeyPatch, sqlstate: str | None) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import evidence.bulkwrite
+
+    class DriverError(Exception):
+        pass
+
+    def failing(self: Any, trial_ids: list[int]) -> dict[int, int]:
+        error = DriverError("deadlock detected" if sqlstate else "disk I/O error")
+        error.sqlstate = sqlstate  # type: ignore[attr-defined]
+        raise OperationalError("SELECT ... FOR SHARE", None, error)
+
+    monkeypatch.setattr(evidence.bulkwrite.BatchWriter, "_locked_versions", failing)
+    if sqlstate:  # the trials go in; only the digests, which save work next time, do not
+        report = import_paths(engine, [CTGOV], jobs=0)
+        assert [i.outcome for i in report.items] == ["created"] * 8
+        counts = (8, 0)
+    else:  # the import stops, in one line, and the batch is rolled back whole
+        report = import_paths(engine, [CTGOV], jobs=0)
+        assert [i.outcome for i in report.items] == ["failed"]
+        assert "import stopped by the database (disk I/O error)" in str(report.items[0].message)
+        counts = (0, 0)
+    with engine.connect() as conn:
+        assert (conn.execute(text("SELECT COUNT(*) FROM trial")).scalar(),
+                conn.execute(text("SELECT COUNT(*) FROM source_digest")).scalar()) == counts
