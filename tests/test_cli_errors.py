@@ -120,8 +120,8 @@ def test_ctrl_c_during_an_import_says_what_is_stored(tmp_path: Path) -> None:
         stdout, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, stderr
     assert "Traceback" not in stderr
-    assert stderr.splitlines()[-1] == ("Interrupted after 1 item: those are done as reported, "
-                                       "the rest was not imported.")
+    assert stderr.splitlines()[-1] == ("Interrupted after 1 item: those are stored as reported; "
+                                       "import again for the rest.")
     assert stdout == ""
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM trial").fetchone()[0] == 1

@@ -114,9 +114,10 @@ def _progress_import(url: str, request: _ImportRequest, actor: Actor) -> ImportR
                 report = run(step)
     except KeyboardInterrupt:
         # Typer would exit 130 without a word. Outcomes are reported after their commit,
-        # so what was reported is exactly what is stored.
+        # so what was reported is stored; the signal can also land between a commit and
+        # its report, so the rest may be stored too (importing again skips what is).
         done = "nothing was stored (dry run)" if request.dry_run else \
-            "those are done as reported, the rest was not imported"
+            "those are stored as reported; import again for the rest"
         console.print(f"Interrupted after {seen[0]:,} item{'' if seen[0] == 1 else 's'}: "
                       f"{done}.")
         raise typer.Exit(130) from None
