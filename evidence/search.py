@@ -64,10 +64,7 @@ def search(db: RawDB, text: str, *, lang: str | None = None, limit: int = 20) ->
         if INDEX_TABLE in str(exc):
             raise SearchError("this database has no search index: run `evidence init` "
                               "to upgrade it") from None
-        explained = db.explained(exc)
-        if explained is exc:
-            raise
-        raise explained from None
+        raise db.explained(exc) from None
     meta = _trial_meta(db, [r.trial_id for r in ranked])
     zh = lang == "zh" or (lang is None and bool(_CJK.search(text)))
     hits = []

@@ -104,6 +104,7 @@ def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
                               repeat=2, export_limit=5)
     text = query_bench.format_report(queries)
     for metric in ("lookup by registration ID (whole record)", "results by endpoint name",
+                   "  the same, floor = v_results through plain sqlite3",
                    "summary render en", "summary render zh", "summary export en",
                    "summary export zh"):
         assert any(line.startswith(metric) for line in text.splitlines()), metric

@@ -165,10 +165,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _is_zip(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    with path.open("rb") as handle:
-        return handle.read(4) == _ZIP_MAGIC
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC
+    except OSError as exc:
+        raise SourceFormatError(f"cannot read file ({exc.strerror})", file=str(path)) from None
 
 
 def _read_unless_zip(path: Path, *, head: int | None) -> bytes | None:
