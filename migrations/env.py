@@ -17,7 +17,7 @@ config = context.config
 def include_object(_obj: object, name: str | None, type_: str, reflected: bool,
                    compare_to: object) -> bool:
     """Leave out what no model describes: the search index (raw SQL in 0003, FTS5 on SQLite)."""
-    from evidence.search import is_index_table
+    from evidence.search_index import is_index_table
 
     return not (type_ == "table" and reflected and compare_to is None
                 and name is not None and is_index_table(name))
