@@ -302,7 +302,7 @@ def _write_then_index(conn: Connection, plans: list[RowPlan]) -> dict[str, Seque
     same work in a fifth of the time. On SQLite the triggers are dropped and created
     again inside this transaction, which holds the write lock, so no other writer
     ever sees them missing. On PostgreSQL the trigger functions skip inserts while
-    this transaction has set search.DEFERRED_SETTING (migration 0005).
+    this transaction has set search_index.DEFERRED_SETTING (migration 0005).
     """
     from evidence.search_index import DEFERRED_SETTING, index_trials_statements, insert_triggers
 

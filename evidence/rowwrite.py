@@ -54,7 +54,11 @@ def _pg_ids(conn: Connection, table: str, n: int) -> Sequence[int]:
 
 
 def _within_search_keys(table: str, highest: int) -> None:
-    """Refuse ids the search index keys cannot hold (its triggers would refuse them too)."""
+    """Refuse ids the search index keys cannot hold.
+
+    The index's row triggers refuse them too, but a bulk import turns its insert
+    triggers off and fills the index set-based: there this is the only guard.
+    """
     from evidence.search_index import SOURCE_ID_LIMIT, TABLES, TRIAL_ID_LIMIT
 
     limit = TRIAL_ID_LIMIT if table == "trial" else SOURCE_ID_LIMIT

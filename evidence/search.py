@@ -49,12 +49,28 @@ def parse_terms(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in terms if t))
 
 
+# The migration that put the index in kind and trial order (layout 2), which the keys
+# are read in here; revision ids are zero-padded, so they compare as text.
+_LAYOUT_2_REVISION = "0006"
+
+
+def _check_index_layout(db: RawDB) -> None:
+    """Refuse a database whose index keys predate layout 2: they would read as wrong trials."""
+    rows = db.all("SELECT version_num FROM alembic_version")
+    if not rows or str(rows[0]["version_num"]) < _LAYOUT_2_REVISION:
+        raise SearchError("this database's search index is from an older version: run "
+                          "`evidence init` to upgrade it")
+
+
 def search(db: RawDB, text: str, *, lang: str | None = None, limit: int = 20) -> list[Hit]:
     """Trials whose texts contain every term, best first (ties by trial id)."""
     terms = parse_terms(text)
     if not terms:
         raise SearchError("nothing to search for")
+    if limit < 1:
+        return []
     try:
+        _check_index_layout(db)
         if db.sqlite and all(len(term) >= 3 for term in terms):
             ranked = top_trials(db.conn, terms, lang, limit)
         else:

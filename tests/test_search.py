@@ -163,6 +163,9 @@ def test_migration_0006_moves_the_keys_into_trial_order_and_back(seeded: str) ->
     layout1 = _keys(seeded)
     assert {(t, k) for _, t, k in layout1} == {(t, k) for _, t, k in layout2}
     assert layout1[0][0] == 1 * SLOTS + 1  # trial 1's English title: source id 1, slot 1
+    # Layout-1 keys read as layout 2 would name wrong trials: refused, not answered.
+    with pytest.raises(SearchError, match="older version: run `evidence init`"):
+        _search(seeded, "lupus")
     upgrade(seeded)
     assert _keys(seeded) == layout2
     assert [h.trial_id for h in _search(seeded, "lupus")] == [1, 2]
@@ -171,6 +174,11 @@ def test_migration_0006_moves_the_keys_into_trial_order_and_back(seeded: str) ->
 def test_empty_query_is_an_error(seeded: str) -> None:
     with pytest.raises(SearchError, match="nothing to search for"):
         _search(seeded, '  "" ')
+
+
+def test_a_limit_under_one_finds_nothing_on_either_path(seeded: str) -> None:
+    with RawDB(seeded) as db:  # "lupus": the top-k path on SQLite; "IL": every match
+        assert search(db, "lupus", limit=0) == search(db, "IL", limit=0) == []
 
 
 def test_parse_terms() -> None:
