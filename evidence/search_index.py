@@ -196,19 +196,22 @@ def relayout_statements(dialect: Dialect, layout: Layout) -> list[str]:
     migration 0005); the table and its trigram index stay.
     """
     if dialect == "sqlite":
-        out = [f"DROP TRIGGER IF EXISTS {INDEX_TABLE}_{t}_{s}" for t in TABLES
-               for s in ("ai", "ad", "au")]
+        out = _drop_sqlite_triggers()
         out += [sql for t in TABLES for sql in _sqlite_triggers(t, layout)]
     else:
         out = [pg_sync_function(t, replace=True, layout=layout) for t in TABLES]
     return out + rebuild_statements(dialect, layout)
 
 
+def _drop_sqlite_triggers() -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {INDEX_TABLE}_{t}_{s}" for t in TABLES
+            for s in ("ai", "ad", "au")]
+
+
 def drop_statements(dialect: Dialect) -> list[str]:
     """Undo create_statements (the pg_trgm extension stays: other objects may use it)."""
     if dialect == "sqlite":
-        out = [f"DROP TRIGGER IF EXISTS {INDEX_TABLE}_{t}_{s}" for t in TABLES
-               for s in ("ai", "ad", "au")]
+        out = _drop_sqlite_triggers()
         return [*out, f"DROP TABLE IF EXISTS {INDEX_TABLE}"]
     out = [f"DROP TRIGGER IF EXISTS {INDEX_TABLE}_sync ON {t}" for t in TABLES]
     out += [f"DROP FUNCTION IF EXISTS {INDEX_TABLE}_sync_{t}()" for t in TABLES]
