@@ -27,6 +27,7 @@ import os
 import time
 from typing import Any
 
+from bench import yardstick
 from bench._common import (
     children_peak_rss_mb,
     database_bytes,
@@ -264,12 +265,15 @@ def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str
 # --- the run -----------------------------------------------------------------------
 
 def run(corpus: Path, scratch: Path, engines: tuple[str, ...], *, isolate: bool = True,
-        batch: int = 1000, jobs: int | None = None) -> dict[str, Any]:
+        batch: int = 1000, jobs: int | None = None,
+        yardstick_trials: int = 5000) -> dict[str, Any]:
     """Every measurement of one run, as a JSON-able dict."""
     call = in_child if isolate else (lambda fn, *a: fn(*a))
+    # First, on a quiet machine: how fast this one is against the one the targets came from.
+    yard = yardstick.measure(yardstick_trials, folder=scratch)
     phases = parse_pass(corpus)  # also warms the page cache for the imports that follow
     out: dict[str, Any] = {"corpus": str(corpus), "studies": phases["studies"],
-                           "phases": phases, "engines": {}}
+                           "phases": phases, "yardstick": yard, "engines": {}}
     sqlite_file = scratch / "import.db"
     for path in (sqlite_file, scratch / "raw.db"):
         for suffix in ("", "-wal", "-shm"):
@@ -305,6 +309,7 @@ def derive(res: dict[str, Any], phases: dict[str, Any]) -> None:
     # (workers map meanwhile, so total - mapping stages would not be the write time).
     res["write_seconds"] = res["stages"].get("write", max(res["seconds"] - stages, 0.0))
     res["raw_rows_per_s"] = res["raw"]["rows"] / res["raw"]["seconds"]
+    res["raw_studies_per_s"] = n / res["raw"]["seconds"]
     res["write_vs_raw"] = res["write_seconds"] / res["raw"]["seconds"]
     res["total_vs_raw"] = res["seconds"] / res["raw"]["seconds"]
     res["bytes_per_study"] = res["bytes"] / n
@@ -328,6 +333,7 @@ def format_report(out: dict[str, Any]) -> str:
         line("import rows/s", "rows_per_s", ",.0f"),
         ["raw baseline rows/s", *[format(r["raw_rows_per_s"], ",.0f") for r in res], ""],
         ["raw baseline seconds", *[format(r["raw"]["seconds"], ".2f") for r in res], ""],
+        line("raw baseline studies/s", "raw_studies_per_s", ",.0f"),
         line("import / raw (total)", "total_vs_raw", ".1f"),
         line("writer seconds (measured)", "write_seconds", ".2f"),
         line("write / raw", "write_vs_raw", ".1f", "<= 2"),
@@ -349,6 +355,20 @@ def format_report(out: dict[str, Any]) -> str:
                      + [[f"single pass: {k}", f"{ph[k]:.2f}"]
                         for k in ("sniff", "read", "parse", "map", "checks")],
                      ["stage", "seconds"])] if res else []
+    yard = out["yardstick"]
+    import_target, pg_target = (TARGETS["import_studies_per_s"],
+                                TARGETS["pg_import_studies_per_s"])
+    report += ["", yardstick.format_report(yard),
+               f"the issue's import targets carried to this machine (x {yard['scale']:.2f}): "
+               f"import >= {yardstick.scaled(import_target, yard):,.0f} studies/s, PostgreSQL >= "
+               f"{yardstick.scaled(pg_target, yard):,.0f} (scaled by the SQLite yardstick)"]
+    if "sqlite" in out["engines"]:
+        sq = out["engines"]["sqlite"]
+        report.append(
+            f"evidence's schema through the same plain sqlite3 (raw baseline): "
+            f"{sq['raw_studies_per_s']:,.0f} studies/s, {sq['total_rows'] / sq['studies']:.0f} "
+            f"rows and {sq['index_rows'] / sq['studies']:.0f} search-index rows per study: "
+            f"{yard['trials_per_s'] / sq['raw_studies_per_s']:.1f}x the yardstick's cost per trial")
     if ph["sniff_error"]:
         report.append(f"sniff FAILED (evidence import without --format): {ph['sniff_error']}")
     return "\n".join(report)

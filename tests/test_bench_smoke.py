@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from pathlib import Path
 
 import orjson
@@ -84,7 +85,8 @@ def test_huge_study_has_about_two_thousand_adverse_event_terms() -> None:
 
 
 def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
-    out = import_bench.run(corpus, tmp_path, ("sqlite",), isolate=False, batch=20)
+    out = import_bench.run(corpus, tmp_path, ("sqlite",), isolate=False, batch=20,
+                           yardstick_trials=1500)
     res = out["engines"]["sqlite"]
     assert res["studies"] == STUDIES and res["created"] == STUDIES and res["failed"] == 0
     assert res["reimport_unchanged"] == STUDIES
@@ -92,8 +94,13 @@ def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
     # The baseline re-inserts exactly the rows the import wrote.
     assert res["raw"]["rows"] == res["total_rows"]
     report = import_bench.format_report(out)
+    yard = out["yardstick"]
+    assert (yard["trials"], yard["rows"], yard["stored_rows"]) == (1500, 1500 * 60, 1500 * 60)
+    assert "the issue's import targets carried to this machine (x " in report
+    assert "evidence's schema through the same plain sqlite3 (raw baseline): " in report
     for metric in ("import studies/s", "import seconds", "rows written", "import rows/s",
-                   "raw baseline rows/s", "raw baseline seconds", "import / raw (total)",
+                   "raw baseline rows/s", "raw baseline seconds", "raw baseline studies/s",
+                   "import / raw (total)",
                    "writer seconds (measured)", "write / raw", "peak RSS MB (writer)",
                    "peak RSS MB (largest worker)", "database bytes/study",
                    "re-import studies/s", "failed studies", "write", "wait", "map", "digests",
@@ -110,6 +117,24 @@ def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
         assert any(line.startswith(metric) for line in text.splitlines()), metric
     assert "search en " in text and "search zh " in text  # evidence.search exists: must be timed
     assert queries["summaries"]["en"]["export_trials"] == 5
+
+
+def test_yardstick_rows_and_scale(tmp_path: Path) -> None:
+    from bench import yardstick
+
+    rows = yardstick.batch_rows(1, 3, random.Random(1))
+    assert {name: len(r) for name, r in rows.items()} == {
+        "trial": 3, "arm": 12, "result": 45, "provenance": 120}
+    assert sum(map(len, rows.values())) == 3 * yardstick.ROWS_PER_TRIAL
+    # Ids are pre-assigned and link: every result's arm is an arm of its own trial.
+    arm_trial = {arm[0]: arm[1] for arm in rows["arm"]}
+    assert all(arm_trial[r[2]] == r[1] for r in rows["result"])
+    # Batches that do not divide the count still store every trial once (ids unique).
+    yard = yardstick.measure(2500, folder=tmp_path)
+    assert yard["stored_rows"] == 2500 * 60
+    assert yard["scale"] == yard["trials_per_s"] / 4000.0
+    assert yardstick.scaled(1000.0, yard) == 1000.0 * yard["scale"]
+    assert list(tmp_path.iterdir()) == []  # its database is gone
 
 
 def test_full_import_prints_its_report(corpus: Path, tmp_path: Path,
