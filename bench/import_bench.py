@@ -361,7 +361,7 @@ def format_report(out: dict[str, Any]) -> str:
     report += ["", yardstick.format_report(yard),
                f"the issue's import targets carried to this machine (x {yard['scale']:.2f}): "
                f"import >= {yardstick.scaled(import_target, yard):,.0f} studies/s, PostgreSQL >= "
-               f"{yardstick.scaled(pg_target, yard):,.0f} (scaled by the SQLite yardstick)"]
+               f"{yardstick.scaled(pg_target, yard):,.0f} (an estimate, scaled by the SQLite yardstick)"]
     if "sqlite" in out["engines"]:
         sq = out["engines"]["sqlite"]
         report.append(

@@ -135,6 +135,8 @@ def test_yardstick_rows_and_scale(tmp_path: Path) -> None:
     assert yard["scale"] == yard["trials_per_s"] / 4000.0
     assert yardstick.scaled(1000.0, yard) == 1000.0 * yard["scale"]
     assert list(tmp_path.iterdir()) == []  # its database is gone
+    assert yard["python_mloops_per_s"] > 0
+    assert "python loop, million iterations/s" in yardstick.format_report(yard)
 
 
 def test_full_import_prints_its_report(corpus: Path, tmp_path: Path,
