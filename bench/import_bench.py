@@ -3,6 +3,7 @@
     python bench/import_bench.py --studies 2000 --engine both
     python bench/import_bench.py --corpus /tmp/corpus.zip --engine sqlite --json
     python bench/import_bench.py --studies 2000 --profile 40   # cProfile of the SQLite import
+    python bench/import_bench.py --corpus /tmp/corpus --floor-parts  # what the raw floor is made of
 
 The import goes through `evidence.importing.import_paths` into a fresh database, in
 a fresh (spawned) process so that its peak RSS is the import's own. The baseline
@@ -24,6 +25,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 import argparse
 import contextlib
 import os
+import sqlite3
 import time
 from typing import Any
 
@@ -189,10 +191,13 @@ def _select(name: str, columns: list[str], owner: str | None, first: bool) -> st
             "ORDER BY t.rowid")
 
 
-def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str, Any]:
-    """Insert the rows of an imported SQLite database into an empty schema by raw DB-API."""
-    import sqlite3
+def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000, search_index: bool = True,
+                 secondary_indexes: bool = True) -> dict[str, Any]:
+    """Insert the rows of an imported SQLite database into an empty schema by raw DB-API.
 
+    On SQLite the floor can be taken apart (floor_parts): without filling the search
+    index, and without the non-unique indexes (unique ones keep their constraints).
+    """
     from evidence.config import is_sqlite, sqlite_path
 
     src = sqlite3.connect(src_path)
@@ -214,8 +219,11 @@ def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str
 
         skip = set(insert_triggers("sqlite"))
         for statement in ddl:
-            if not any(f"TRIGGER {name} " in statement for name in skip):
-                dest.execute(statement)
+            if any(f"TRIGGER {name} " in statement for name in skip):
+                continue
+            if not secondary_indexes and statement.startswith("CREATE INDEX "):
+                continue
+            dest.execute(statement)
         mark, booleans = "?", {n: set[str]() for n in order}
     else:
         import psycopg
@@ -252,7 +260,7 @@ def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str
             if data[n]:
                 cursor.executemany(inserts[n], data[n])
                 rows += len(data[n])
-        if sqlite:
+        if sqlite and search_index:
             for statement in index_trials_statements("sqlite", range(start, start + batch)):
                 dest.execute(statement)
         dest.execute("COMMIT") if sqlite else dest.commit()
@@ -262,11 +270,44 @@ def raw_baseline(src_path: str, dest_url: str, *, batch: int = 1000) -> dict[str
     return {"seconds": seconds, "rows": rows, "batch": batch}
 
 
+# What the raw floor of evidence's schema is made of: the same rows, less and less indexed.
+FLOOR_PARTS = (("everything (the raw baseline)", True, True),
+               ("without filling the search index", False, True),
+               ("without it and without non-unique indexes", False, False))
+
+
+def floor_parts(src_path: str, scratch: Path, *, batch: int = 1000) -> list[dict[str, Any]]:
+    """The raw SQLite baseline three times: as the import writes, then with less indexing."""
+    out = []
+    for label, search_index, secondary in FLOOR_PARTS:
+        dest = scratch / "floor-part.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{dest}{suffix}").unlink(missing_ok=True)
+        res = raw_baseline(src_path, f"sqlite:///{dest}", batch=batch, search_index=search_index,
+                           secondary_indexes=secondary)
+        with contextlib.closing(sqlite3.connect(dest)) as conn:
+            indexes = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' "
+                                   "AND sql IS NOT NULL").fetchone()[0]
+            indexed = conn.execute(f"SELECT COUNT(*) FROM {SEARCH_INDEX}").fetchone()[0]
+        out.append({"label": label, "seconds": res["seconds"], "rows": res["rows"],
+                    "indexes": indexes, "search_index_rows": indexed})
+    return out
+
+
+def format_floor_parts(parts: list[dict[str, Any]], studies: int) -> str:
+    rows = [[p["label"], f"{p['seconds']:.2f}", f"{studies / p['seconds']:,.0f}",
+             f"{p['seconds'] / parts[0]['seconds']:.2f}", str(p["indexes"]),
+             f"{p['search_index_rows']:,}"] for p in parts]
+    return ("the raw SQLite floor taken apart (plain sqlite3 executemany of the import's rows):\n"
+            + table(rows, ["raw baseline", "seconds", "studies/s", "share", "indexes",
+                           "search index rows"]))
+
+
 # --- the run -----------------------------------------------------------------------
 
 def run(corpus: Path, scratch: Path, engines: tuple[str, ...], *, isolate: bool = True,
         batch: int = 1000, jobs: int | None = None,
-        yardstick_trials: int = 5000) -> dict[str, Any]:
+        yardstick_trials: int = 5000, parts: bool = False) -> dict[str, Any]:
     """Every measurement of one run, as a JSON-able dict."""
     call = in_child if isolate else (lambda fn, *a: fn(*a))
     # First, on a quiet machine: how fast this one is against the one the targets came from.
@@ -281,6 +322,8 @@ def run(corpus: Path, scratch: Path, engines: tuple[str, ...], *, isolate: bool 
     # The baseline reads the rows back from the SQLite import, so it always runs.
     result = call(import_pass, f"sqlite:///{sqlite_file}", corpus, jobs)
     result["raw"] = raw_baseline(str(sqlite_file), f"sqlite:///{scratch / 'raw.db'}", batch=batch)
+    if parts:
+        out["floor_parts"] = floor_parts(str(sqlite_file), scratch, batch=batch)
     if "sqlite" in engines:
         out["engines"]["sqlite"] = result
     if "postgresql" in engines:
@@ -369,6 +412,8 @@ def format_report(out: dict[str, Any]) -> str:
             f"{sq['raw_studies_per_s']:,.0f} studies/s, {sq['total_rows'] / sq['studies']:.0f} "
             f"rows and {sq['index_rows'] / sq['studies']:.0f} search-index rows per study: "
             f"{yard['trials_per_s'] / sq['raw_studies_per_s']:.1f}x the yardstick's cost per trial")
+    if out.get("floor_parts"):
+        report += ["", format_floor_parts(out["floor_parts"], out["studies"])]
     if ph["sniff_error"]:
         report.append(f"sniff FAILED (evidence import without --format): {ph['sniff_error']}")
     return "\n".join(report)
@@ -407,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, help="import worker processes (default: one per CPU)")
     parser.add_argument("--workdir", type=Path, help="keep corpus and databases here")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--floor-parts", action="store_true",
+                        help="also take the raw SQLite floor apart (search index, indexes)")
     parser.add_argument("--profile", type=int, metavar="TOP",
                         help="instead: cProfile one SQLite import, print the TOP functions")
     args = parser.parse_args(argv)
@@ -416,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             print(profile(corpus, scratch, args.profile))
             return 0
-        out = run(corpus, scratch, engines, batch=args.batch, jobs=args.jobs)
+        out = run(corpus, scratch, engines, batch=args.batch, jobs=args.jobs,
+                  parts=args.floor_parts)
     if args.json:
         import json
 

@@ -86,7 +86,7 @@ def test_huge_study_has_about_two_thousand_adverse_event_terms() -> None:
 
 def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
     out = import_bench.run(corpus, tmp_path, ("sqlite",), isolate=False, batch=20,
-                           yardstick_trials=1500)
+                           yardstick_trials=1500, parts=True)
     res = out["engines"]["sqlite"]
     assert res["studies"] == STUDIES and res["created"] == STUDIES and res["failed"] == 0
     assert res["reimport_unchanged"] == STUDIES
@@ -94,6 +94,14 @@ def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
     # The baseline re-inserts exactly the rows the import wrote.
     assert res["raw"]["rows"] == res["total_rows"]
     report = import_bench.format_report(out)
+    # The floor taken apart: the same rows each time, less indexed each time.
+    parts = out["floor_parts"]
+    assert [p["rows"] for p in parts] == [res["total_rows"]] * 3
+    assert [p["search_index_rows"] for p in parts] == [res["index_rows"], 0, 0]
+    assert res["index_rows"] > 0
+    assert parts[0]["indexes"] == parts[1]["indexes"] > parts[2]["indexes"] == 0
+    assert "the raw SQLite floor taken apart" in report
+    assert "without it and without non-unique indexes" in report
     yard = out["yardstick"]
     assert (yard["trials"], yard["rows"], yard["stored_rows"]) == (1500, 1500 * 60, 1500 * 60)
     assert "the issue's import targets carried to this machine (x " in report
