@@ -41,6 +41,19 @@ def _warm_up() -> None:
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored inside (main thread only: elsewhere signal.signal() is refused)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Pool:
     """Worker processes mapping batches, with a bounded number of batches in flight."""
 
@@ -65,18 +78,13 @@ class Pool:
 
     def _submit(self, fmt: str, files: list[tuple[str, bytes, str]],
                 context: PrepContext) -> Future[list[PreparedFile]]:
-        if threading.current_thread() is not threading.main_thread():  # no signal.signal()
-            return self.executor.submit(prepare_files, fmt, files, context)
         # A submit may spawn a worker. Ctrl-C in a terminal reaches every process of its
         # group; a worker born ignoring it (an ignored signal stays ignored across exec,
         # and Python then installs no handler) leaves it to the writer, which ends the
         # workers (stop) instead of each printing its own KeyboardInterrupt traceback.
         # A Ctrl-C within the few milliseconds of a spawn is lost; the next one counts.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
+        with sigint_ignored():
             return self.executor.submit(prepare_files, fmt, files, context)
-        finally:
-            signal.signal(signal.SIGINT, previous)
 
     def close(self) -> None:
         """Wait for the workers to exit (every batch has been taken)."""
@@ -84,6 +92,12 @@ class Pool:
 
     def stop(self) -> None:
         """Drop the queued batches and end the workers now, in the middle of their batches."""
+        # It runs after a first Ctrl-C; a second one here (people press it twice) would
+        # leave the workers that were not yet ended running. Stopping takes milliseconds.
+        with sigint_ignored():
+            self._stop()
+
+    def _stop(self) -> None:
         # shutdown(wait=False) alone lets the running batches finish, and the interpreter
         # waits for them at exit. (Python 3.14 has terminate_workers() for this.)
         workers = list(self.executor._processes.values())

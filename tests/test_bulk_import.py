@@ -353,6 +353,37 @@ def test_after_a_worker_is_killed_the_writer_maps_the_rest(
     assert report.timings["wait"] > 0 and report.timings["map"] > 0
 
 
+def test_a_second_ctrl_c_while_stopping_still_ends_every_worker(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C pressed again while the pool stops after the first: every worker still ends."""
+    import datetime as dt
+    import os
+    import signal
+
+    from evidence.bulkpool import Pool
+    from evidence.bulkprep import PrepContext
+
+    pool = Pool(2)
+    context = PrepContext(dt.datetime.now(dt.UTC), "tester", "test", None)
+    assert [pool.submit("ctgov", [], context).result(timeout=120) for _ in range(2)] == [[], []]
+    workers = list(pool.executor._processes.values())
+    assert workers and all(w.is_alive() for w in workers)
+    real_shutdown = pool.executor.shutdown
+
+    def pressed_again(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # handled in this (the main) thread, at once
+        real_shutdown(*args, **kwargs)
+
+    monkeypatch.setattr(pool.executor, "shutdown", pressed_again)
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        pool.stop()
+    except KeyboardInterrupt:
+        pytest.fail("a second Ctrl-C interrupted stop(): its workers may be left running")
+    assert not any(w.is_alive() for w in workers)
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
 def test_ids_are_a_range_when_consecutive_and_a_list_when_not(engine: Any) -> None:
     from evidence.rowwrite import allocate_ids
 
