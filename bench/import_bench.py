@@ -291,6 +291,8 @@ def floor_parts(src_path: str, scratch: Path, *, batch: int = 1000) -> list[dict
             indexed = conn.execute(f"SELECT COUNT(*) FROM {SEARCH_INDEX}").fetchone()[0]
         out.append({"label": label, "seconds": res["seconds"], "rows": res["rows"],
                     "indexes": indexes, "search_index_rows": indexed})
+        for suffix in ("", "-wal", "-shm"):  # a registry-sized copy each time: not kept
+            Path(f"{dest}{suffix}").unlink(missing_ok=True)
     return out
 
 
@@ -398,25 +400,32 @@ def format_report(out: dict[str, Any]) -> str:
                      + [[f"single pass: {k}", f"{ph[k]:.2f}"]
                         for k in ("sniff", "read", "parse", "map", "checks")],
                      ["stage", "seconds"])] if res else []
-    yard = out["yardstick"]
-    import_target, pg_target = (TARGETS["import_studies_per_s"],
-                                TARGETS["pg_import_studies_per_s"])
-    report += ["", yardstick.format_report(yard),
-               f"the issue's import targets carried to this machine (x {yard['scale']:.2f}): "
-               f"import >= {yardstick.scaled(import_target, yard):,.0f} studies/s, PostgreSQL >= "
-               f"{yardstick.scaled(pg_target, yard):,.0f} (an estimate, scaled by the SQLite yardstick)"]
-    if "sqlite" in out["engines"]:
-        sq = out["engines"]["sqlite"]
-        report.append(
-            f"evidence's schema through the same plain sqlite3 (raw baseline): "
-            f"{sq['raw_studies_per_s']:,.0f} studies/s, {sq['total_rows'] / sq['studies']:.0f} "
-            f"rows and {sq['index_rows'] / sq['studies']:.0f} search-index rows per study: "
-            f"{yard['trials_per_s'] / sq['raw_studies_per_s']:.1f}x the yardstick's cost per trial")
+    yard = out.get("yardstick")  # absent from JSON of runs before it existed
+    if yard is not None:
+        report += ["", *_yardstick_lines(out, yard)]
     if out.get("floor_parts"):
         report += ["", format_floor_parts(out["floor_parts"], out["studies"])]
     if ph["sniff_error"]:
         report.append(f"sniff FAILED (evidence import without --format): {ph['sniff_error']}")
     return "\n".join(report)
+
+
+def _yardstick_lines(out: dict[str, Any], yard: dict[str, Any]) -> list[str]:
+    """The yardstick, the targets carried over by it, and the raw baseline against it."""
+    lines = [yardstick.format_report(yard),
+             f"the issue's import targets carried to this machine (x {yard['scale']:.2f}): "
+             f"import >= {yardstick.scaled(TARGETS['import_studies_per_s'], yard):,.0f} "
+             f"studies/s, PostgreSQL >= "
+             f"{yardstick.scaled(TARGETS['pg_import_studies_per_s'], yard):,.0f} "
+             "(an estimate, scaled by the SQLite yardstick)"]
+    sq = out["engines"].get("sqlite")
+    if sq and sq["studies"]:
+        lines.append(
+            f"evidence's schema through the same plain sqlite3 (raw baseline): "
+            f"{sq['raw_studies_per_s']:,.0f} studies/s, {sq['total_rows'] / sq['studies']:.0f} "
+            f"rows and {sq['index_rows'] / sq['studies']:.0f} search-index rows per study: "
+            f"{yard['trials_per_s'] / sq['raw_studies_per_s']:.1f}x the yardstick's cost per trial")
+    return lines
 
 
 def profile(corpus: Path, scratch: Path, top: int) -> str:

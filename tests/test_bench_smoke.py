@@ -100,6 +100,7 @@ def test_import_and_query_reports(corpus: Path, tmp_path: Path) -> None:
     assert [p["search_index_rows"] for p in parts] == [res["index_rows"], 0, 0]
     assert res["index_rows"] > 0
     assert parts[0]["indexes"] == parts[1]["indexes"] > parts[2]["indexes"] == 0
+    assert not list(tmp_path.glob("floor-part.db*"))  # each copy removed after its pass
     assert "the raw SQLite floor taken apart" in report
     assert "without it and without non-unique indexes" in report
     yard = out["yardstick"]
