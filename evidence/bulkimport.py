@@ -27,7 +27,7 @@ from evidence.bulkprep import PreparedFile, PrepContext, prepare_files, source_d
 from evidence.errors import RecordError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Dialect, Engine
 
     from evidence.curation import Actor
     from evidence.importing import ItemOutcome
@@ -104,28 +104,49 @@ def complete(rows: list[dict[str, Any]] | None) -> bool:
     return bool(rows) and len({r["position"] for r in rows or ()}) == (rows or [{}])[0]["items"]
 
 
-def _stored_digests(engine: Engine, digests: list[str]) -> dict[str, list[dict[str, Any]]]:
+def digest_rows(dbapi_connection: Any, dialect: Dialect,
+                digests: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Stored source_digest rows of these digests, grouped by digest.
 
-    Read on a plain DB-API connection: a SQLAlchemy transaction on SQLite would
-    begin IMMEDIATE and wait for the write lock, which this read does not need.
+    Straight through the DB-API cursor: a re-import reads these for every file twice
+    (before mapping, and again inside the write transaction), and SQLAlchemy's
+    expanding IN and row mappings cost more than the query. Driver errors come out
+    as SQLAlchemy's, as from any Core execute.
     """
     found: dict[str, list[dict[str, Any]]] = {}
-    raw = engine.raw_connection()
+    mark = "?" if dialect.name == "sqlite" else "%s"
+    cursor = dbapi_connection.cursor()
     try:
-        cursor = raw.cursor()
-        mark = "?" if engine.dialect.name == "sqlite" else "%s"
         for chunk in chunks(sorted(set(digests))):
-            cursor.execute(f"SELECT {DIGEST_COLUMNS} FROM source_digest "
-                           f"WHERE digest IN ({', '.join([mark] * len(chunk))})", chunk)
+            statement = (f"SELECT {DIGEST_COLUMNS} FROM source_digest "
+                         f"WHERE digest IN ({', '.join([mark] * len(chunk))})")
+            try:
+                cursor.execute(statement, chunk)
+            except dialect.loaded_dbapi.Error as exc:
+                from sqlalchemy.exc import DBAPIError
+
+                raise DBAPIError.instance(statement, chunk, exc,
+                                          dialect.loaded_dbapi.Error) from exc
             names = [d[0] for d in cursor.description]
             for values in cursor.fetchall():
                 row = dict(zip(names, values, strict=True))
                 found.setdefault(row["digest"], []).append(row)
+    finally:
         cursor.close()
+    return found
+
+
+def _stored_digests(engine: Engine, digests: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Stored source_digest rows of these digests, before the batch's transaction.
+
+    Read on a plain DB-API connection: a SQLAlchemy transaction on SQLite would
+    begin IMMEDIATE and wait for the write lock, which this read does not need.
+    """
+    raw = engine.raw_connection()
+    try:
+        return digest_rows(raw, engine.dialect, digests)
     finally:
         raw.close()  # back to the pool, rolled back
-    return found
 
 
 def unchanged_outcomes(rows: list[dict[str, Any]], locator: str) -> list[ItemOutcome]:

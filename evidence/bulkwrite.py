@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, text
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from evidence import models as m
@@ -114,14 +114,10 @@ class BatchWriter:
 
     def _complete_digests(self, digests: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Digest rows, inside this transaction, of the digests whose every item is stored."""
-        from evidence.bulkimport import DIGEST_COLUMNS, chunks, complete
+        from evidence.bulkimport import complete, digest_rows
 
-        found: dict[str, list[dict[str, Any]]] = {}
-        for chunk in chunks(digests):
-            for row in self.conn.execute(
-                    text(f"SELECT {DIGEST_COLUMNS} FROM source_digest WHERE digest IN :ds")
-                    .bindparams(bindparam("ds", expanding=True)), {"ds": chunk}).mappings():
-                found.setdefault(row["digest"], []).append(dict(row))
+        # The transaction's own DB-API connection: the rows as this transaction sees them.
+        found = digest_rows(self.conn.connection.dbapi_connection, self.conn.dialect, digests)
         return {d: rows for d, rows in found.items() if complete(rows)}
 
     def _save_parsed(self, file: SourceFile) -> list[ItemOutcome]:
