@@ -384,6 +384,28 @@ def test_a_second_ctrl_c_while_stopping_still_ends_every_worker(
     assert signal.getsignal(signal.SIGINT) is handler
 
 
+def test_digest_rows_are_grouped_and_driver_errors_come_out_as_sqlalchemy_errors() -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from evidence.bulkimport import digest_rows
+
+    engine = create_engine("sqlite://")
+    raw = engine.raw_connection()
+    try:
+        with pytest.raises(OperationalError, match="no such table: source_digest"):
+            digest_rows(raw, engine.dialect, ["a"])
+        raw.cursor().execute("CREATE TABLE source_digest (digest, position, items, trial_id, "
+                             "label, suffix)")
+        raw.cursor().executemany("INSERT INTO source_digest VALUES (?, ?, 2, ?, 'L', '')",
+                                 [("a", 0, 1), ("a", 1, 2), ("b", 0, 3), ("c", 0, 4)])
+        found = digest_rows(raw, engine.dialect, ["b", "a", "a", "z"])
+    finally:
+        raw.close()
+    assert sorted(found) == ["a", "b"]
+    assert [(r["position"], r["trial_id"]) for r in found["a"]] == [(0, 1), (1, 2)]
+
+
 def test_ids_are_a_range_when_consecutive_and_a_list_when_not(engine: Any) -> None:
     from evidence.rowwrite import allocate_ids
 
