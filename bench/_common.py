@@ -72,6 +72,12 @@ def pg_database(name: str, server: str = PG_SERVER) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def remove_sqlite(path: Path) -> None:
+    """A SQLite database file and its WAL and shared-memory files, if there."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def database_bytes(url: str) -> int:
     """Bytes on disk of a database: the SQLite file after a WAL checkpoint, or pg_database_size."""
     from evidence.config import is_sqlite, sqlite_path

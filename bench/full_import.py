@@ -20,15 +20,14 @@ import os
 import time
 from typing import Any
 
-from bench._common import children_peak_rss_mb, peak_rss_mb
+from bench._common import children_peak_rss_mb, peak_rss_mb, remove_sqlite
 
 
 def run(corpus: Path, db_file: Path, every: int, jobs: int | None) -> None:
     from evidence import db
     from evidence.importing import ItemOutcome, import_paths
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    remove_sqlite(db_file)
     url = f"sqlite:///{db_file}"
     db.upgrade(url)
     engine = db.connect_checked(url)

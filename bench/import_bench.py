@@ -36,6 +36,7 @@ from bench._common import (
     ensure_corpus,
     peak_rss_mb,
     pg_database,
+    remove_sqlite,
     table,
     workdir,
 )
@@ -281,8 +282,7 @@ def floor_parts(src_path: str, scratch: Path, *, batch: int = 1000) -> list[dict
     out = []
     for label, search_index, secondary in FLOOR_PARTS:
         dest = scratch / "floor-part.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{dest}{suffix}").unlink(missing_ok=True)
+        remove_sqlite(dest)
         res = raw_baseline(src_path, f"sqlite:///{dest}", batch=batch, search_index=search_index,
                            secondary_indexes=secondary)
         with contextlib.closing(sqlite3.connect(dest)) as conn:
@@ -291,8 +291,7 @@ def floor_parts(src_path: str, scratch: Path, *, batch: int = 1000) -> list[dict
             indexed = conn.execute(f"SELECT COUNT(*) FROM {SEARCH_INDEX}").fetchone()[0]
         out.append({"label": label, "seconds": res["seconds"], "rows": res["rows"],
                     "indexes": indexes, "search_index_rows": indexed})
-        for suffix in ("", "-wal", "-shm"):  # a registry-sized copy each time: not kept
-            Path(f"{dest}{suffix}").unlink(missing_ok=True)
+        remove_sqlite(dest)  # a registry-sized copy each time: not kept
     return out
 
 
@@ -319,8 +318,7 @@ def run(corpus: Path, scratch: Path, engines: tuple[str, ...], *, isolate: bool 
                            "phases": phases, "yardstick": yard, "engines": {}}
     sqlite_file = scratch / "import.db"
     for path in (sqlite_file, scratch / "raw.db"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        remove_sqlite(path)
     # The baseline reads the rows back from the SQLite import, so it always runs.
     result = call(import_pass, f"sqlite:///{sqlite_file}", corpus, jobs)
     result["raw"] = raw_baseline(str(sqlite_file), f"sqlite:///{scratch / 'raw.db'}", batch=batch)
@@ -437,8 +435,7 @@ def profile(corpus: Path, scratch: Path, top: int) -> str:
     from evidence import db
     from evidence.importing import import_paths
 
-    for suffix in ("", "-wal", "-shm"):  # a fresh database, as the benchmark's import
-        Path(f"{scratch / 'profile.db'}{suffix}").unlink(missing_ok=True)
+    remove_sqlite(scratch / "profile.db")  # a fresh database, as the benchmark's import
     url = f"sqlite:///{scratch / 'profile.db'}"
     db.upgrade(url)
     engine = db.connect_checked(url)
